@@ -1,0 +1,147 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// AlgorithmVersion identifies the numerics of this package. It is part of a
+// trial's identity, so it must be bumped whenever a change could alter any
+// bit of a result (initialisation, update order, kernels, recording).
+const AlgorithmVersion = 1
+
+// Precision is the floating-point type the training arithmetic runs in.
+type Precision string
+
+const (
+	Float64 Precision = "float64"
+	Float32 Precision = "float32"
+)
+
+// Schedule names a cyclical learning-rate policy (Smith 2015).
+type Schedule string
+
+const (
+	Triangular  Schedule = "triangular"
+	Triangular2 Schedule = "triangular2"
+	ExpRange    Schedule = "exp_range"
+)
+
+// StepSize is the half-cycle length n_s: either a number of updates or a
+// whole number of epochs (k * floor(n / batch) updates). Exactly one is set.
+type StepSize struct {
+	Updates int
+	Epochs  int
+}
+
+// Resolve returns n_s in updates for an epoch of batchesPerEpoch updates.
+func (s StepSize) Resolve(batchesPerEpoch int) int {
+	if s.Epochs > 0 {
+		return s.Epochs * batchesPerEpoch
+	}
+	return s.Updates
+}
+
+// String renders the step size the way the config file spells it.
+func (s StepSize) String() string {
+	if s.Epochs > 0 {
+		if s.Epochs == 1 {
+			return "1 epoch"
+		}
+		return fmt.Sprintf("%d epochs", s.Epochs)
+	}
+	return fmt.Sprintf("%d", s.Updates)
+}
+
+// Config holds every setting that determines a training run's result.
+type Config struct {
+	Hidden          int       // m, hidden units
+	BatchSize       int       // n_batch
+	EtaMin, EtaMax  float64   // learning-rate bounds
+	StepSize        StepSize  // n_s
+	Cycles          int       // whole cycles to train
+	Lambda          float64   // L2 penalty
+	RecordsPerCycle int       // history points per cycle (besides step 0)
+	Schedule        Schedule  // learning-rate policy
+	Gamma           float64   // exp_range decay per update
+	Shuffle         bool      // reshuffle the batch order every epoch
+	Precision       Precision // arithmetic type of the training loop
+	Seed            uint64    // initialisation and shuffling seed
+}
+
+// DefaultConfig returns the notebook's settings with the fixes the project
+// decided on.
+func DefaultConfig() Config {
+	return Config{
+		Hidden:          50,
+		BatchSize:       100,
+		EtaMin:          1e-5,
+		EtaMax:          1e-1,
+		StepSize:        StepSize{Epochs: 2},
+		Cycles:          2,
+		Lambda:          1e-4,
+		RecordsPerCycle: 10,
+		Schedule:        Triangular,
+		Gamma:           0.99994,
+		Shuffle:         false,
+		Precision:       Float64,
+		Seed:            111,
+	}
+}
+
+// ErrInvalidConfig is wrapped by every error Validate returns.
+var ErrInvalidConfig = errors.New("invalid training config")
+
+// ConfigError names the offending setting by its config key.
+type ConfigError struct {
+	Key    string // e.g. "training.batch_size"
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "train: " + e.Key + ": " + e.Reason }
+func (e *ConfigError) Unwrap() error { return ErrInvalidConfig }
+
+// Validate checks the settings that do not depend on the data; nTrain is the
+// size of the training split, or 0 when it is not known yet.
+func (c Config) Validate(nTrain int) error {
+	bad := func(key, format string, a ...any) error {
+		return &ConfigError{Key: key, Reason: fmt.Sprintf(format, a...)}
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	switch {
+	case c.Hidden < 1:
+		return bad("model.hidden", "must be at least 1, got %d", c.Hidden)
+	case c.BatchSize < 1:
+		return bad("training.batch_size", "must be at least 1, got %d", c.BatchSize)
+	case nTrain > 0 && c.BatchSize > nTrain:
+		return bad("training.batch_size", "%d is larger than the %d training examples", c.BatchSize, nTrain)
+	case !finite(c.EtaMin) || c.EtaMin < 0:
+		return bad("training.eta_min", "must be a finite number >= 0, got %g", c.EtaMin)
+	case !finite(c.EtaMax) || c.EtaMax <= 0:
+		return bad("training.eta_max", "must be a finite number > 0, got %g", c.EtaMax)
+	case c.EtaMin > c.EtaMax:
+		return bad("training.eta_min", "%g is larger than training.eta_max %g", c.EtaMin, c.EtaMax)
+	case c.StepSize.Updates < 0 || c.StepSize.Epochs < 0 || (c.StepSize.Updates == 0) == (c.StepSize.Epochs == 0):
+		return bad("training.step_size", "must be a positive number of updates or \"K epochs\", got %s", c.StepSize)
+	case c.Cycles < 1:
+		return bad("training.cycles", "must be at least 1, got %d", c.Cycles)
+	case !finite(c.Lambda) || c.Lambda < 0:
+		return bad("training.lambda", "must be a finite number >= 0, got %g", c.Lambda)
+	case c.RecordsPerCycle < 1:
+		return bad("training.records_per_cycle", "must be at least 1, got %d", c.RecordsPerCycle)
+	case c.Schedule != Triangular && c.Schedule != Triangular2 && c.Schedule != ExpRange:
+		return bad("training.schedule", "must be triangular, triangular2 or exp_range, got %q", c.Schedule)
+	case c.Schedule == ExpRange && (!finite(c.Gamma) || c.Gamma <= 0 || c.Gamma > 1):
+		return bad("training.gamma", "must be in (0, 1], got %g", c.Gamma)
+	case c.Precision != Float64 && c.Precision != Float32:
+		return bad("training.precision", "must be float64 or float32, got %q", c.Precision)
+	}
+	if nTrain > 0 {
+		perEpoch := nTrain / c.BatchSize
+		if ns := c.StepSize.Resolve(perEpoch); 2*c.RecordsPerCycle > 2*ns {
+			return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, 2*ns)
+		}
+	}
+	return nil
+}
