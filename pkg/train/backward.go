@@ -1,0 +1,77 @@
+package train
+
+import "github.com/sweep-ml/sweep/pkg/train/internal/kernel"
+
+// gradients holds the data-term gradients of one mini-batch in the
+// network's layout; the penalty's 2λW is added during the update.
+type gradients[T kernel.Float] struct {
+	w1t, b1, w2t, b2 []T
+	g1               []T // rows x mp, dJ/dS1
+}
+
+func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
+	return &gradients[T]{
+		w1t: make([]T, len(n.w1t)), b1: make([]T, n.mp),
+		w2t: make([]T, len(n.w2t)), b2: make([]T, n.k),
+		g1: make([]T, rows*n.mp),
+	}
+}
+
+// backward computes the gradients of the mean cross-entropy of the batch x
+// (rows x d) from the forward pass's h and probabilities p; p is overwritten
+// with G = (P - Y) / rows. Folding 1/rows into G once is the same as the
+// notebook's dividing every gradient by n_b.
+func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *gradients[T]) {
+	inv := 1 / T(rows)
+	for i, y := range labels[:rows] {
+		row := p[i*n.k : (i+1)*n.k]
+		row[y]--
+		for c := range row {
+			row[c] *= inv
+		}
+	}
+	clear(g.w2t)
+	kernel.MulAdd(n.mp, n.k, rows, h, 1, n.mp, p, n.k, g.w2t, n.k)
+	clear(g.b2)
+	for i := range rows {
+		for c, v := range p[i*n.k : (i+1)*n.k] {
+			g.b2[c] += v
+		}
+	}
+	clear(g.b1)
+	for i := range rows {
+		gi, hi, g1 := p[i*n.k:(i+1)*n.k], h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
+		for j := range n.mp {
+			if hi[j] > 0 {
+				var s T
+				w := n.w2t[j*n.k : (j+1)*n.k]
+				for c, v := range gi {
+					s += v * w[c]
+				}
+				g1[j] = s
+				g.b1[j] += s
+			} else {
+				g1[j] = 0
+			}
+		}
+	}
+	clear(g.w1t)
+	kernel.MulAdd(n.d, n.mp, rows, x, 1, n.d, g.g1, n.mp, g.w1t, n.mp)
+}
+
+// update takes one gradient step: W -= eta (dW + 2 lambda W), b -= eta db.
+func (n *network[T]) update(g *gradients[T], eta, lambda float64) {
+	e, twoL := T(eta), T(2*lambda)
+	for i, w := range n.w1t {
+		n.w1t[i] = w - e*(g.w1t[i]+twoL*w)
+	}
+	for i, w := range n.w2t {
+		n.w2t[i] = w - e*(g.w2t[i]+twoL*w)
+	}
+	for i := range n.b1 {
+		n.b1[i] -= e * g.b1[i]
+	}
+	for i := range n.b2 {
+		n.b2[i] -= e * g.b2[i]
+	}
+}

@@ -1,0 +1,132 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// costOf returns J = mean cross-entropy + lambda (||W1||² + ||W2||²) of x.
+func costOf(n *network[float64], x []float64, y []uint8, lambda float64) float64 {
+	rows := len(y)
+	h := make([]float64, rows*n.mp)
+	s := make([]float64, rows*n.k)
+	n.forward(x, rows, h, s)
+	loss, _ := softmaxLoss(s, n.k, y)
+	return loss/float64(rows) + lambda*n.penalty()
+}
+
+// TestGradientsMatchFiniteDifferences checks every analytic gradient entry
+// against a centred difference of the cost, with and without the penalty.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		d, m, k, rows int
+		lambda        float64
+	}{
+		{"no penalty", 7, 5, 3, 4, 0},
+		{"penalty", 7, 5, 3, 4, 0.1},
+		{"wider", 12, 9, 4, 6, 0.01},
+		{"one example", 5, 3, 2, 1, 0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(7, uint64(tc.d)))
+			n := newNetwork[float64](tc.d, tc.m, tc.k)
+			n.initialise(3)
+			for i := range n.m { // nonzero biases exercise their gradients too
+				n.b1[i] = 0.1 * rng.NormFloat64()
+			}
+			for c := range n.k {
+				n.b2[c] = 0.1 * rng.NormFloat64()
+			}
+			x := make([]float64, tc.rows*tc.d)
+			for i := range x {
+				x[i] = rng.NormFloat64()
+			}
+			y := make([]uint8, tc.rows)
+			for i := range y {
+				y[i] = uint8(rng.IntN(tc.k))
+			}
+
+			h := make([]float64, tc.rows*n.mp)
+			s := make([]float64, tc.rows*n.k)
+			g := newGradients(n, tc.rows)
+			n.forward(x, tc.rows, h, s)
+			softmaxLoss(s, n.k, y)
+			n.backward(x, tc.rows, y, h, s, g)
+
+			const step = 1e-6
+			check := func(name string, w, grad []float64, penalised bool, live func(i int) bool) {
+				for i := range w {
+					if !live(i) {
+						continue
+					}
+					analytic := grad[i]
+					if penalised {
+						analytic += 2 * tc.lambda * w[i]
+					}
+					orig := w[i]
+					w[i] = orig + step
+					up := costOf(n, x, y, tc.lambda)
+					w[i] = orig - step
+					down := costOf(n, x, y, tc.lambda)
+					w[i] = orig
+					numeric := (up - down) / (2 * step)
+					rel := math.Abs(analytic-numeric) / math.Max(1e-8, math.Abs(analytic)+math.Abs(numeric))
+					if rel > 1e-6 {
+						t.Errorf("%s[%d]: analytic %.12g, numeric %.12g, relative error %.3g", name, i, analytic, numeric, rel)
+					}
+				}
+			}
+			realUnit := func(i int) bool { return i%n.mp < n.m }
+			check("W1", n.w1t, g.w1t, true, realUnit)
+			check("b1", n.b1, g.b1, false, func(i int) bool { return i < n.m })
+			check("W2", n.w2t, g.w2t, true, func(i int) bool { return i/n.k < n.m })
+			check("b2", n.b2, g.b2, false, func(int) bool { return true })
+		})
+	}
+}
+
+// The padded hidden units must stay exactly zero through training, or
+// padding would change results.
+func TestPaddingStaysZero(t *testing.T) {
+	const d, m, k, rows = 6, 5, 3, 8
+	n := newNetwork[float64](d, m, k)
+	if n.mp == n.m {
+		t.Fatal("test needs a hidden size that is not a multiple of the padding")
+	}
+	n.initialise(1)
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := make([]float64, rows*d)
+	y := make([]uint8, rows)
+	h := make([]float64, rows*n.mp)
+	s := make([]float64, rows*k)
+	g := newGradients(n, rows)
+	for range 50 {
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		for i := range y {
+			y[i] = uint8(rng.IntN(k))
+		}
+		n.forward(x, rows, h, s)
+		softmaxLoss(s, k, y)
+		n.backward(x, rows, y, h, s, g)
+		n.update(g, 0.5, 0.01)
+	}
+	for j := m; j < n.mp; j++ {
+		if n.b1[j] != 0 {
+			t.Fatalf("padded b1[%d] = %g", j, n.b1[j])
+		}
+		for i := range d {
+			if v := n.w1t[i*n.mp+j]; v != 0 {
+				t.Fatalf("padded W1[%d][%d] = %g", j, i, v)
+			}
+		}
+		for c := range k {
+			if v := n.w2t[j*k+c]; v != 0 {
+				t.Fatalf("padded W2[%d][%d] = %g", c, j, v)
+			}
+		}
+	}
+}

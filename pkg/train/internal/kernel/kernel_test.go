@@ -1,0 +1,74 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// reference computes C += A·B in float64 with the naive triple loop.
+func reference(rows, cols, k int, a []float64, rsA, csA int, b []float64, ldb int, c []float64, ldc int) {
+	for r := range rows {
+		for j := range cols {
+			s := 0.0
+			for p := range k {
+				s += a[r*rsA+p*csA] * b[p*ldb+j]
+			}
+			c[r*ldc+j] += s
+		}
+	}
+}
+
+func TestMulAddMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	fill := func(n int) []float64 {
+		x := make([]float64, n)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		return x
+	}
+	for _, rows := range []int{1, 2, 3, 7, 16} {
+		for _, cols := range []int{1, 3, 4, 5, 8, 50, 56} {
+			for _, k := range []int{1, 2, 9, 100} {
+				for _, transposedA := range []bool{false, true} {
+					rsA, csA := k, 1
+					if transposedA {
+						rsA, csA = 1, rows
+					}
+					a, b := fill(rows*k), fill(k*(cols+1))
+					ldb, ldc := cols+1, cols+2
+					c := fill(rows * ldc)
+					want := append([]float64(nil), c...)
+					reference(rows, cols, k, a, rsA, csA, b, ldb, want, ldc)
+					got := append([]float64(nil), c...)
+					MulAdd(rows, cols, k, a, rsA, csA, b, ldb, got, ldc)
+					got32 := make([]float32, len(c))
+					for i := range c {
+						got32[i] = float32(c[i])
+					}
+					MulAdd(rows, cols, k, f32(a), rsA, csA, f32(b), ldb, got32, ldc)
+					for i := range want {
+						if d := math.Abs(got[i] - want[i]); d > 1e-12*(1+math.Abs(want[i])) {
+							t.Fatalf("float64 rows=%d cols=%d k=%d T=%v: c[%d]=%g want %g", rows, cols, k, transposedA, i, got[i], want[i])
+						}
+						if d := math.Abs(float64(got32[i]) - want[i]); d > 1e-4*(float64(k)+math.Abs(want[i])) {
+							t.Fatalf("float32 rows=%d cols=%d k=%d T=%v: c[%d]=%g want %g", rows, cols, k, transposedA, i, got32[i], want[i])
+						}
+						if i%ldc >= cols && got[i] != c[i] {
+							t.Fatalf("wrote outside C's columns at %d", i)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func f32(x []float64) []float32 {
+	y := make([]float32, len(x))
+	for i := range x {
+		y[i] = float32(x[i])
+	}
+	return y
+}

@@ -1,0 +1,41 @@
+package train
+
+import "math"
+
+// Eta returns the learning rate of update t (counted from 0) for half-cycle
+// length ns. Between the corners the rate moves linearly, rising over the
+// first half of each cycle and falling over the second, so that t = 2l·ns
+// gives eta_min and t = (2l+1)·ns gives the cycle's peak. triangular2 halves
+// the amplitude every cycle; exp_range scales it by gamma^t.
+func Eta(c Config, ns, t int) float64 {
+	cycle := t / (2 * ns)
+	x := t - 2*cycle*ns // position within the cycle, 0 ≤ x < 2ns
+	var frac float64
+	if x <= ns {
+		frac = float64(x) / float64(ns)
+	} else {
+		frac = float64(2*ns-x) / float64(ns)
+	}
+	amplitude := c.EtaMax - c.EtaMin
+	switch c.Schedule {
+	case Triangular2:
+		amplitude /= math.Exp2(float64(cycle))
+	case ExpRange:
+		amplitude *= math.Pow(c.Gamma, float64(t))
+	}
+	return c.EtaMin + frac*amplitude
+}
+
+// recordSteps returns the steps at which the history is recorded: step 0
+// and, within each cycle, round(j·2ns/R) for j = 1..R. Integer rounding
+// (half up) keeps the steps independent of floating-point quirks.
+func recordSteps(ns, cycles, perCycle int) []int {
+	steps := make([]int, 0, 1+cycles*perCycle)
+	steps = append(steps, 0)
+	for l := range cycles {
+		for j := 1; j <= perCycle; j++ {
+			steps = append(steps, 2*l*ns+(2*j*2*ns+perCycle)/(2*perCycle))
+		}
+	}
+	return steps
+}
