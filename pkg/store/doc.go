@@ -1,0 +1,50 @@
+// Package store keeps one sweep in one bbolt file: its configuration, its
+// stages, every trial's metadata, history, running checkpoint and final
+// weights. A killed sweep resumes from this file alone.
+//
+// The package defines its own plain types (Sweep, Stage, Trial, Record,
+// Weights); the search layer converts to and from them, so store depends on
+// no other sweep package.
+//
+// # Schema (version 1)
+//
+//	meta/
+//	    magic        "sweep-ml/sweep"           identifies a sweep database
+//	    schema       BE uint64                  SchemaVersion
+//	    sweep        JSON Sweep                 config (raw YAML + resolved JSON), data hashes
+//	stages/
+//	    <BE uint64 index>/                      one bucket per stage, in run order
+//	        info     JSON {name, index, spec, derived}
+//	        trials/
+//	            <BE uint64 position>  flags byte (1 = reused) + trial id
+//	trials/
+//	    <trial id>   JSON Trial                 metadata + final metrics, small
+//	history/
+//	    <trial id>/
+//	        <BE uint64 step>  8 x LE float64 bits (epoch, eta, train cost/loss/acc, val cost/loss/acc)
+//	checkpoints/
+//	    <trial id>   opaque blob                latest checkpoint, only while unfinished
+//	weights/
+//	    <trial id>   LE uint64 m, d, k, n; then LE float64 W1, b1, W2, b2, mean, std
+//
+// Trial metadata lives apart from histories and weights so that listing and
+// ranking thousands of trials touches only the small trials/ pages. Keys are
+// big-endian where their order is meaningful, so bbolt's byte order is the
+// numeric order. Floats are stored as raw bits, so NaN and ±Inf round-trip
+// exactly.
+//
+// # Invariants
+//
+// A trial is done or diverged only through FinishTrial, which in one
+// transaction replaces its history, stores its weights, drops its checkpoint
+// and writes its final metadata; afterwards no write changes it except an
+// explicit DeleteTrial.
+//
+// # Locking
+//
+// bbolt holds an exclusive flock on the file for a writer and a shared one
+// for readers, so while a sweep runs nobody else can open its database: Open
+// returns ErrInUse after about a second rather than hanging. For that reason
+// a running sweep also publishes a JSON StatusSnapshot beside the database
+// (see WriteStatus), which `sweep status` reads without any lock.
+package store
