@@ -4,7 +4,7 @@
 package kernel
 
 // Float is the element type of the training arithmetic.
-type Float interface{ ~float32 | ~float64 }
+type Float interface{ float32 | float64 }
 
 // MulAdd computes C += A·B, where C is rows x cols with row stride ldc, B is
 // k x cols with row stride ldb, and A's element (r, p) is a[r*rsA+p*csA]. The
@@ -14,18 +14,29 @@ func MulAdd[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c [
 	if rows == 0 || cols == 0 || k == 0 {
 		return
 	}
+	// The assembly kernels rely on these bounds.
 	_ = a[(rows-1)*rsA+(k-1)*csA]
 	_ = b[(k-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	r := 0
-	for ; r+2 <= rows; r += 2 {
-		c0 := c[r*ldc : r*ldc+cols]
-		c1 := c[(r+1)*ldc : (r+1)*ldc+cols]
-		j := 0
-		for ; j+4 <= cols; j += 4 {
+	doneRows, doneCols := mulAddFast(rows, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	mulAddGo(0, doneRows, doneCols, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	mulAddGo(doneRows, rows, 0, cols, k, a, rsA, csA, b, ldb, c, ldc)
+}
+
+// mulAddGo is the portable MulAdd over rows [r0, r1) and columns [j0, j1).
+func mulAddGo[T Float](r0, r1, j0, j1, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) {
+	if r0 >= r1 || j0 >= j1 {
+		return
+	}
+	r := r0
+	for ; r+2 <= r1; r += 2 {
+		c0 := c[r*ldc : r*ldc+j1]
+		c1 := c[(r+1)*ldc : (r+1)*ldc+j1]
+		j := j0
+		for ; j+4 <= j1; j += 4 {
 			mulAdd2x4(k, a[r*rsA:], rsA, csA, b[j:], ldb, c0[j:j+4], c1[j:j+4])
 		}
-		for ; j < cols; j++ {
+		for ; j < j1; j++ {
 			var s0, s1 T
 			for p := 0; p < k; p++ {
 				bv := b[p*ldb+j]
@@ -36,9 +47,9 @@ func MulAdd[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c [
 			c1[j] += s1
 		}
 	}
-	for ; r < rows; r++ {
-		cr := c[r*ldc : r*ldc+cols]
-		for j := range cols {
+	for ; r < r1; r++ {
+		cr := c[r*ldc : r*ldc+j1]
+		for j := j0; j < j1; j++ {
 			var s T
 			for p := 0; p < k; p++ {
 				s += a[r*rsA+p*csA] * b[p*ldb+j]
@@ -79,6 +90,7 @@ func mulAdd2x4[T Float](k int, a []T, rsA, csA int, b []T, ldb int, c0, c1 []T) 
 	c1[3] += s13
 }
 
-// Name says which implementation MulAdd runs; it is stored with every trial
-// because another kernel may round differently.
-func Name() string { return "go" }
+// Name says which implementation MulAdd runs: "avx2-fma" or "go". It is
+// stored with every trial because the two round differently (fused
+// multiply-add), so results are bit-identical only on one kernel path.
+func Name() string { return name() }

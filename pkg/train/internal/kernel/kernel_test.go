@@ -19,7 +19,17 @@ func reference(rows, cols, k int, a []float64, rsA, csA int, b []float64, ldb in
 	}
 }
 
+// Every kernel path (assembly where the CPU has it, and the portable Go
+// one) must match the float64 reference on all shapes and edge sizes.
 func TestMulAddMatchesReference(t *testing.T) {
+	for _, fast := range fastModes() {
+		useFMA = fast
+		t.Run(Name(), testMulAdd)
+	}
+	useFMA = fastModes()[0]
+}
+
+func testMulAdd(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float64 {
 		x := make([]float64, n)
@@ -28,9 +38,9 @@ func TestMulAddMatchesReference(t *testing.T) {
 		}
 		return x
 	}
-	for _, rows := range []int{1, 2, 3, 7, 16} {
-		for _, cols := range []int{1, 3, 4, 5, 8, 50, 56} {
-			for _, k := range []int{1, 2, 9, 100} {
+	for _, rows := range []int{1, 2, 3, 4, 7, 16, 18} {
+		for _, cols := range []int{1, 3, 4, 5, 8, 12, 16, 17, 24, 50, 56, 64} {
+			for _, k := range []int{1, 2, 9, 100, 256, 300, 600} {
 				for _, transposedA := range []bool{false, true} {
 					rsA, csA := k, 1
 					if transposedA {

@@ -1,0 +1,72 @@
+package train
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// cifarShaped builds the benchmark workload of the performance issue in
+// memory: 45000 x 3072 training and 5000 validation examples, K = 10.
+func cifarShaped(b *testing.B, n, nVal int) *Dataset {
+	b.Helper()
+	const d, k = 3072, 10
+	rng := rand.New(rand.NewPCG(2024, 1))
+	split := func(n int) Examples {
+		e := Examples{Pixels: make([]uint8, n*d), Labels: make([]uint8, n), N: n}
+		for i := range e.Pixels {
+			e.Pixels[i] = uint8(rng.Uint32())
+		}
+		for i := range e.Labels {
+			e.Labels[i] = uint8(rng.IntN(k))
+			// A class-dependent bright patch makes the problem learnable.
+			off := i*d + int(e.Labels[i])*300
+			for j := off; j < off+100; j++ {
+				e.Pixels[j] |= 0xc0
+			}
+		}
+		return e
+	}
+	data := Data{D: d, K: k, Train: split(n), Val: split(nVal), Test: split(1000),
+		Mean: make([]float64, d), Std: make([]float64, d)}
+	for j := range d {
+		data.Mean[j], data.Std[j] = 127.5, 73.9
+	}
+	ds, err := Prepare(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ds
+}
+
+// BenchmarkEpochCIFAR reports seconds per epoch of the CIFAR-shaped workload
+// (m = 50, batch 100, fixed order), training only and including the
+// recording density of n_s = 2 epochs with 10 records per cycle (2.5 full
+// train + validation evaluations per epoch). Compare with bench/numpy_ref.py
+// through bench/compare.sh.
+func BenchmarkEpochCIFAR(b *testing.B) {
+	ds := cifarShaped(b, 45000, 5000)
+	for _, p := range []Precision{Float64, Float32} {
+		b.Run(string(p), func(b *testing.B) {
+			cfg := DefaultConfig()
+			cfg.Precision = p
+			cfg.StepSize = StepSize{Epochs: 1}
+			cfg.Cycles = 1
+			cfg.RecordsPerCycle = 5 // 2.5 per epoch, as 10 per 4-epoch cycle
+			var train, total float64
+			for b.Loop() {
+				res, err := Train(b.Context(), cfg, ds, Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				// The step-0 record is extra to the per-epoch density.
+				perRecord := res.RecordSeconds / float64(len(res.History))
+				train += res.Seconds - res.RecordSeconds
+				total += res.Seconds - perRecord
+			}
+			epochs := float64(2 * b.N)
+			b.ReportMetric(train/epochs, "s/epoch-train")
+			b.ReportMetric(total/epochs, "s/epoch-total")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}

@@ -1,0 +1,236 @@
+#include "textflag.h"
+
+// Micro-kernels of MulAdd for AVX2 + FMA: a block of C of 4 rows and one or
+// two vectors of columns stays in registers for the whole k loop. Strides are
+// in elements. Each C element is summed in k order with one fused
+// multiply-add per term, so the result depends only on the inputs.
+
+// func mulAdd4x16F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·mulAdd4x16F32(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, BX
+	SHLQ $2, CX
+	LEAQ (R8)(R8*2), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop16f32:
+	VMOVUPS      (DX), Y8
+	VMOVUPS      32(DX), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VFMADD231PS  Y9, Y11, Y3
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VFMADD231PS  Y9, Y12, Y5
+	VBROADCASTSS (SI)(R13*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	VFMADD231PS  Y9, Y13, Y7
+	ADDQ         R9, SI
+	ADDQ         BX, DX
+	DECQ         AX
+	JNZ          loop16f32
+
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	VADDPS  32(DI), Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y2, Y2
+	VMOVUPS Y2, (DI)
+	VADDPS  32(DI), Y3, Y3
+	VMOVUPS Y3, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y4, Y4
+	VMOVUPS Y4, (DI)
+	VADDPS  32(DI), Y5, Y5
+	VMOVUPS Y5, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y6, Y6
+	VMOVUPS Y6, (DI)
+	VADDPS  32(DI), Y7, Y7
+	VMOVUPS Y7, 32(DI)
+	VZEROUPPER
+	RET
+
+// func mulAdd4x8F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·mulAdd4x8F32(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), CX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, BX
+	SHLQ $2, CX
+	LEAQ (R8)(R8*2), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	VXORPS Y4, Y4, Y4
+	VXORPS Y6, Y6, Y6
+
+loop8f32:
+	VMOVUPS      (DX), Y8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VBROADCASTSS (SI)(R8*1), Y11
+	VFMADD231PS  Y8, Y11, Y2
+	VBROADCASTSS (SI)(R8*2), Y12
+	VFMADD231PS  Y8, Y12, Y4
+	VBROADCASTSS (SI)(R13*1), Y13
+	VFMADD231PS  Y8, Y13, Y6
+	ADDQ         R9, SI
+	ADDQ         BX, DX
+	DECQ         AX
+	JNZ          loop8f32
+
+	VADDPS  (DI), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y2, Y2
+	VMOVUPS Y2, (DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y4, Y4
+	VMOVUPS Y4, (DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y6, Y6
+	VMOVUPS Y6, (DI)
+	VZEROUPPER
+	RET
+
+// func mulAdd4x8F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+TEXT ·mulAdd4x8F64(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), CX
+	SHLQ $3, R8
+	SHLQ $3, R9
+	SHLQ $3, BX
+	SHLQ $3, CX
+	LEAQ (R8)(R8*2), R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+
+loop8f64:
+	VMOVUPD      (DX), Y8
+	VMOVUPD      32(DX), Y9
+	VBROADCASTSD (SI), Y10
+	VFMADD231PD  Y8, Y10, Y0
+	VFMADD231PD  Y9, Y10, Y1
+	VBROADCASTSD (SI)(R8*1), Y11
+	VFMADD231PD  Y8, Y11, Y2
+	VFMADD231PD  Y9, Y11, Y3
+	VBROADCASTSD (SI)(R8*2), Y12
+	VFMADD231PD  Y8, Y12, Y4
+	VFMADD231PD  Y9, Y12, Y5
+	VBROADCASTSD (SI)(R13*1), Y13
+	VFMADD231PD  Y8, Y13, Y6
+	VFMADD231PD  Y9, Y13, Y7
+	ADDQ         R9, SI
+	ADDQ         BX, DX
+	DECQ         AX
+	JNZ          loop8f64
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	VADDPD  32(DI), Y1, Y1
+	VMOVUPD Y1, 32(DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y2, Y2
+	VMOVUPD Y2, (DI)
+	VADDPD  32(DI), Y3, Y3
+	VMOVUPD Y3, 32(DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y4, Y4
+	VMOVUPD Y4, (DI)
+	VADDPD  32(DI), Y5, Y5
+	VMOVUPD Y5, 32(DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y6, Y6
+	VMOVUPD Y6, (DI)
+	VADDPD  32(DI), Y7, Y7
+	VMOVUPD Y7, 32(DI)
+	VZEROUPPER
+	RET
+
+// func mulAdd4x4F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+TEXT ·mulAdd4x4F64(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), AX
+	MOVQ a+8(FP), SI
+	MOVQ rsA+16(FP), R8
+	MOVQ csA+24(FP), R9
+	MOVQ b+32(FP), DX
+	MOVQ ldb+40(FP), BX
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), CX
+	SHLQ $3, R8
+	SHLQ $3, R9
+	SHLQ $3, BX
+	SHLQ $3, CX
+	LEAQ (R8)(R8*2), R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y2, Y2, Y2
+	VXORPD Y4, Y4, Y4
+	VXORPD Y6, Y6, Y6
+
+loop4f64:
+	VMOVUPD      (DX), Y8
+	VBROADCASTSD (SI), Y10
+	VFMADD231PD  Y8, Y10, Y0
+	VBROADCASTSD (SI)(R8*1), Y11
+	VFMADD231PD  Y8, Y11, Y2
+	VBROADCASTSD (SI)(R8*2), Y12
+	VFMADD231PD  Y8, Y12, Y4
+	VBROADCASTSD (SI)(R13*1), Y13
+	VFMADD231PD  Y8, Y13, Y6
+	ADDQ         R9, SI
+	ADDQ         BX, DX
+	DECQ         AX
+	JNZ          loop4f64
+
+	VADDPD  (DI), Y0, Y0
+	VMOVUPD Y0, (DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y2, Y2
+	VMOVUPD Y2, (DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y4, Y4
+	VMOVUPD Y4, (DI)
+	ADDQ    CX, DI
+	VADDPD  (DI), Y6, Y6
+	VMOVUPD Y6, (DI)
+	VZEROUPPER
+	RET
