@@ -15,7 +15,7 @@ import (
 )
 
 // SchemaVersion is the layout written by this package (see the package doc).
-// Older layouts would be migrated on open; newer ones are refused.
+// Opening a file written with a newer version is refused (ErrNewerSchema).
 const SchemaVersion = 1
 
 // lockTimeout bounds how long Open waits for another process's lock, so a
