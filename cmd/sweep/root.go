@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as in restic: 1 for a failure, 2 for a command line that does
+// not parse, 130 when interrupted (128 + SIGINT).
+const (
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+// usageError marks an error in the command line itself.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sweep",
+		Short: "Resumable, parallel hyperparameter searches over small neural networks",
+		Long: `sweep trains two-layer networks (ReLU, softmax, cross-entropy + L2) with
+cyclical learning rates over a search space declared in a YAML file, keeps every
+trial's history, checkpoints and weights in one bbolt file, and resumes a killed
+search exactly where it stopped.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newTrainCmd())
+	return root
+}
+
+// exactArgs is cobra.ExactArgs reporting a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return usageError{err}
+		}
+		return nil
+	}
+}
+
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"):
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// errorLine renders err as one line: wrapped causes can carry newlines (a
+// joined error, a YAML message) and a user should see one clear sentence.
+func errorLine(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return "interrupted; run the same command again to resume"
+	}
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+}

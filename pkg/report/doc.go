@@ -1,0 +1,6 @@
+// Package report turns stored trials into what people read and what their
+// next tool reads: tables, JSON, CSV and Markdown rankings, exports, plots
+// and an HTML report. Numbers are formatted for the reader in tables (lambda
+// in scientific notation, accuracies as percentages) and kept raw in
+// machine formats, where a value that is not a number is null.
+package report

@@ -1,0 +1,38 @@
+package report
+
+import (
+	"math"
+	"strconv"
+)
+
+// Number is a float64 that encodes to JSON as null when it is NaN or
+// infinite (a diverged trial's cost), since JSON has no such numbers.
+type Number float64
+
+// MarshalJSON writes the shortest representation that reads back exactly.
+func (n Number) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+}
+
+// Percent formats an accuracy for people: 0.8734 → "87.34%".
+func Percent(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return strconv.FormatFloat(100*x, 'f', 2, 64) + "%"
+}
+
+// Sci formats a value that spans decades, such as lambda: 0.0001 → "1.00e-04".
+func Sci(x float64) string { return strconv.FormatFloat(x, 'e', 2, 64) }
+
+// Fixed formats a cost or loss with four decimals.
+func Fixed(x float64) string {
+	if math.IsNaN(x) {
+		return "-"
+	}
+	return strconv.FormatFloat(x, 'f', 4, 64)
+}

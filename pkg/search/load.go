@@ -1,0 +1,67 @@
+package search
+
+import (
+	"github.com/sweep-ml/sweep/pkg/data"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// Data is a data set loaded once and shared read-only by every trial.
+type Data struct {
+	// Info describes the files, statistics and fingerprint. Its training
+	// and validation pixels are dropped once Prepared holds them normalised,
+	// so the examples are in memory once.
+	Info     *data.Dataset
+	Prepared *train.Dataset
+}
+
+// DataSpec converts a config's data section to the loader's spec.
+func DataSpec(sec DataSection) data.Spec {
+	spec := data.Spec{Source: sec.Source, Dir: sec.Dir, Train: sec.Train, Test: sec.Test,
+		Validation: data.Validation{Files: sec.Validation.Files}}
+	if sec.Validation.Holdout > 0 {
+		h := sec.Validation.Holdout
+		spec.Validation.Holdout = &h
+	}
+	return spec
+}
+
+// LoadData reads, checks and prepares the data set of a data section.
+func LoadData(sec DataSection) (*Data, error) {
+	info, err := data.Load(DataSpec(sec))
+	if err != nil {
+		return nil, err
+	}
+	prepared, err := train.Prepare(train.Data{
+		D: info.D, K: info.K, Mean: info.Mean, Std: info.Std,
+		Train: examples(info.Train), Val: examples(info.Val), Test: examples(info.Test),
+	})
+	if err != nil {
+		return nil, err
+	}
+	info.Train.Pixels, info.Val.Pixels = nil, nil
+	return &Data{Info: info, Prepared: prepared}, nil
+}
+
+func examples(s data.Split) train.Examples {
+	return train.Examples{Pixels: s.Pixels, Labels: s.Labels, N: s.N}
+}
+
+// HasSearch reports whether the config file has a search section.
+func (c Config) HasSearch() bool {
+	_, ok := c.pos["search"]
+	return ok
+}
+
+// DataSettings describes a loaded data set for output: the section's
+// settings plus what loading found.
+func DataSettings(sec DataSection, info *data.Dataset) map[string]any {
+	m := dataJSON(sec)
+	m["format"] = info.Format
+	m["fingerprint"] = info.Fingerprint
+	m["features"] = info.D
+	m["classes"] = info.K
+	m["train_examples"] = info.Train.N
+	m["validation_examples"] = info.Val.N
+	m["test_examples"] = info.Test.N
+	return m
+}
