@@ -1,0 +1,141 @@
+package search
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// Resolved returns every setting of the config, defaults filled and paths
+// absolute, as canonical JSON (keys sorted, no spaces): what the store
+// records and `sweep train --json` prints. Workers is recorded as given (0
+// means GOMAXPROCS) so that the JSON does not depend on the machine.
+func (c Config) Resolved() ([]byte, error) {
+	stages := make([]any, len(c.Search.Stages))
+	for i := range c.Search.Stages {
+		stages[i] = stageJSON(&c.Search.Stages[i])
+	}
+	training := map[string]any{}
+	for name, s := range settings {
+		if s.section == "training" {
+			training[name] = get(c.Training, name)
+		}
+	}
+	m := map[string]any{
+		"name":     c.Name,
+		"seed":     c.Seed,
+		"data":     dataJSON(c.Data),
+		"model":    map[string]any{"hidden": c.Training.Hidden},
+		"training": training,
+		"search":   map[string]any{"workers": c.Search.Workers, "stages": stages},
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("search: resolved config: %w", err)
+	}
+	return b, nil
+}
+
+func dataJSON(d DataSection) map[string]any {
+	m := map[string]any{
+		"source":     d.Source,
+		"validation": validationJSON(d.Validation),
+	}
+	if d.Dir != "" {
+		m["dir"] = d.Dir
+	}
+	if d.Train != nil {
+		m["train"] = d.Train
+	}
+	if d.Test != nil {
+		m["test"] = d.Test
+	}
+	return m
+}
+
+func validationJSON(v Validation) map[string]any {
+	m := map[string]any{"holdout": v.Holdout}
+	if v.Files != nil {
+		m["files"] = v.Files
+	}
+	return m
+}
+
+func stageJSON(st *Stage) map[string]any {
+	m := map[string]any{"name": st.Name, "seeds": st.Seeds}
+	if st.Best > 0 {
+		m["best"] = st.Best
+	} else {
+		m["sampler"], m["trials"] = st.Sampler, st.Trials
+	}
+	if st.After != "" {
+		m["after"] = st.After
+	}
+	if len(st.Space) > 0 {
+		space := map[string]any{}
+		for _, d := range st.Space {
+			space[d.Name] = dimensionJSON(d)
+		}
+		m["space"] = space
+	}
+	if st.Refine != nil {
+		m["refine"] = map[string]any{"top": st.Refine.Top, "margin": st.Refine.Margin}
+	}
+	for name, v := range st.Training {
+		section := settings[name].section
+		if m[section] == nil {
+			m[section] = map[string]any{}
+		}
+		m[section].(map[string]any)[name] = overrideValue(v)
+	}
+	if d := overrideJSON(st.Data); len(d) > 0 {
+		m["data"] = d
+	}
+	return m
+}
+
+// overrideValue spells an override the way the file does.
+func overrideValue(v any) any {
+	switch v := v.(type) {
+	case train.StepSize:
+		return v.String()
+	case train.Schedule:
+		return string(v)
+	case train.Precision:
+		return string(v)
+	}
+	return v
+}
+
+func dimensionJSON(d Dimension) any {
+	switch {
+	case d.Kind == Const && len(d.Values) == 1:
+		return d.Values[0]
+	case d.Kind == Choice:
+		return map[string]any{"choice": d.Values}
+	case d.Refine:
+		return map[string]any{d.Kind.String(): "refine"}
+	}
+	return map[string]any{d.Kind.String(): []float64{d.Lo, d.Hi}}
+}
+
+func overrideJSON(o DataOverride) map[string]any {
+	m := map[string]any{}
+	if o.Source != nil {
+		m["source"] = *o.Source
+	}
+	if o.Dir != nil {
+		m["dir"] = *o.Dir
+	}
+	if o.Train != nil {
+		m["train"] = o.Train
+	}
+	if o.Test != nil {
+		m["test"] = o.Test
+	}
+	if o.Validation != nil {
+		m["validation"] = validationJSON(*o.Validation)
+	}
+	return m
+}

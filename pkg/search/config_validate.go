@@ -1,0 +1,268 @@
+package search
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// maxTrials bounds a stage's trials and a grid's points: far more than a
+// sweep of small networks can train, small enough to enumerate.
+const maxTrials = 1_000_000
+
+// Validate checks every setting, the effective settings of every stage and
+// the bounds of every space, so that a sweep fails before it trains. It
+// returns the first problem as a *ConfigError.
+func (c Config) Validate() error {
+	if c.Name == "" {
+		return c.errorf("name", "must not be empty")
+	}
+	if err := c.checkData(c.Data, func(key string) string { return "data." + key }); err != nil {
+		return err
+	}
+	if err := c.checkTraining(c.Training, func(key string) string { return key }); err != nil {
+		return err
+	}
+	if _, given := c.pos["search.workers"]; (given && c.Search.Workers < 1) || c.Search.Workers < 0 {
+		return c.errorf("search.workers", "must be at least 1, got %d", c.Search.Workers)
+	}
+	if len(c.Search.Stages) == 0 {
+		return c.errorf("search.stages", "must list at least one stage")
+	}
+	first := map[string]int{}
+	for i := range c.Search.Stages {
+		st := &c.Search.Stages[i]
+		path := st.path()
+		switch prev, dup := first[st.Name]; {
+		case st.Name == "":
+			return c.errorf(path+".name", "must not be empty")
+		case dup:
+			return c.errorf(path+".name", "duplicate stage name %q (also search.stages[%d])", st.Name, prev)
+		}
+		first[st.Name] = i
+		if err := c.checkStage(st, first); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkData validates a data section; key maps "dir" to its key path.
+func (c Config) checkData(d DataSection, key func(string) string) error {
+	switch d.Source {
+	case SourceCIFAR10, SourceIDX:
+		if d.Dir == "" {
+			return c.errorf(key("dir"), "required for source %s", d.Source)
+		}
+	case SourceEmbedded:
+	default:
+		return c.errorf(key("source"), "must be cifar10, idx or embedded, got %q", d.Source)
+	}
+	v := d.Validation
+	switch {
+	case v.Holdout < 0:
+		return c.errorf(key("validation.holdout"), "must be at least 0, got %d", v.Holdout)
+	case v.Holdout > 0 && len(v.Files) > 0:
+		return c.errorf(key("validation"), "holdout and files exclude each other")
+	}
+	for name, files := range map[string][]string{"train": d.Train, "test": d.Test, "validation.files": v.Files} {
+		for i, f := range files {
+			if f == "" {
+				return c.errorf(fmt.Sprintf("%s[%d]", key(name), i), "must not be empty")
+			}
+		}
+	}
+	return nil
+}
+
+// checkTraining runs train's validation; key maps train's keys
+// ("training.batch_size") to key paths of the file.
+func (c Config) checkTraining(tc train.Config, key func(string) string) error {
+	var te *train.ConfigError
+	if err := tc.Validate(0); errors.As(err, &te) {
+		return c.errorf(key(te.Key), "%s", te.Reason)
+	} else if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	return nil
+}
+
+func (c Config) checkStage(st *Stage, earlier map[string]int) error {
+	path := st.path()
+	at := func(key string) string { return path + "." + key }
+	if _, given := c.pos[at("best")]; (given && st.Best < 1) || st.Best < 0 {
+		return c.errorf(at("best"), "must be at least 1, got %d", st.Best)
+	}
+	if st.Best > 0 {
+		beside := func(key string) error {
+			return c.errorf(at(key), "best beside %s: a best stage retrains earlier configurations and samples none", key)
+		}
+		switch {
+		case st.Sampler != "":
+			return beside("sampler")
+		case st.Trials != 0:
+			return beside("trials")
+		case len(st.Space) > 0:
+			return beside("space")
+		case st.Refine != nil:
+			return beside("refine")
+		case st.Index == 0:
+			return c.errorf(at("best"), "the first stage has no earlier configurations to take the best of")
+		}
+	} else {
+		if st.Sampler != Grid && st.Sampler != Random && st.Sampler != Sobol {
+			return c.errorf(at("sampler"), "must be grid, random or sobol, got %q", st.Sampler)
+		}
+		if st.Trials < 1 || st.Trials > maxTrials {
+			return c.errorf(at("trials"), "must be between 1 and %d, got %d", maxTrials, st.Trials)
+		}
+	}
+	if st.Seeds < 1 || st.Seeds > maxTrials {
+		return c.errorf(at("seeds"), "must be between 1 and %d, got %d", maxTrials, st.Seeds)
+	}
+	if st.After == st.Name {
+		return c.errorf(at("after"), "a stage cannot follow itself")
+	}
+	if st.After != "" {
+		if j, ok := earlier[st.After]; !ok || j >= st.Index {
+			if c.stageIndex(st.After) >= 0 {
+				return c.errorf(at("after"), "%q names a later stage; a stage can only follow an earlier one", st.After)
+			}
+			return c.errorf(at("after"), "unknown stage %q%s", st.After, suggest(st.After, c.stageNames(st.Index)))
+		}
+	}
+	if err := c.checkSpace(st); err != nil {
+		return err
+	}
+	tc := c.Training
+	if err := st.Training.applyTo(&tc); err != nil {
+		return c.errorf(at("training"), "%v", err)
+	}
+	if err := c.checkTraining(tc, at); err != nil {
+		return err
+	}
+	if err := c.checkData(c.DataSection(st), func(key string) string { return at("data." + key) }); err != nil {
+		return err
+	}
+	return c.checkCorners(st, tc)
+}
+
+func (c Config) stageIndex(name string) int {
+	for i, st := range c.Search.Stages {
+		if st.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c Config) stageNames(before int) []string {
+	var names []string
+	for _, st := range c.Search.Stages[:before] {
+		names = append(names, st.Name)
+	}
+	return names
+}
+
+func (c Config) checkSpace(st *Stage) error {
+	path := st.path()
+	var refineDim string
+	seen := map[string]bool{}
+	for _, d := range st.Space {
+		dp := path + ".space." + d.Name
+		if seen[d.Name] {
+			return c.errorf(dp, "appears twice in the space")
+		}
+		seen[d.Name] = true
+		if reason := d.check(); reason != "" {
+			return c.errorf(dp, "%s", reason)
+		}
+		if d.Refine {
+			if st.Refine == nil {
+				return c.errorf(dp, "%s needs a refine: {top, margin} section in the stage", d.spec())
+			}
+			if st.After == "" {
+				return c.errorf(dp, "%s needs after: naming the stage to refine", d.spec())
+			}
+			refineDim = d.Name
+		}
+	}
+	if st.Refine != nil {
+		switch r := st.Refine; {
+		case refineDim == "":
+			return c.errorf(path+".refine", "no dimension to refine; use one like {log10: refine} in the space")
+		case r.Top < 1:
+			return c.errorf(path+".refine.top", "must be at least 1, got %d", r.Top)
+		case !finite(r.Margin) || r.Margin < 0:
+			return c.errorf(path+".refine.margin", "must be a finite number >= 0, got %s", fmtNum(r.Margin))
+		}
+	}
+	if st.Sampler == Grid {
+		if n := gridSize(st.Space, st.Trials); n > maxTrials {
+			return c.errorf(path+".trials", "the grid has %.0f points, more than %d", n, maxTrials)
+		}
+	}
+	return nil
+}
+
+// checkCorners validates the stage's training settings at every corner of
+// its space: the train constraints are bounds and eta_min <= eta_max, so
+// the corners fail if any point does. Refine dimensions are unknown until
+// the runner refines them and keep the stage's value.
+func (c Config) checkCorners(st *Stage, tc train.Config) error {
+	var dims []Dimension
+	var los, his []float64
+	for _, d := range st.Space {
+		if lo, hi, ok := d.extremes(); ok {
+			dims, los, his = append(dims, d), append(los, lo), append(his, hi)
+		}
+	}
+	// At most 9 numeric settings, so at most 512 corners.
+	for mask := 0; mask < 1<<len(dims); mask++ {
+		cfg := tc
+		values := map[string]float64{}
+		for i, d := range dims {
+			x := los[i]
+			if mask&(1<<i) != 0 {
+				x = his[i]
+			}
+			values[d.Name] = x
+			if err := setParam(&cfg, d.Name, x); err != nil {
+				return c.errorf(st.path()+".space."+d.Name, "%v", err)
+			}
+		}
+		var te *train.ConfigError
+		if err := cfg.Validate(0); errors.As(err, &te) {
+			blame := te.Key[strings.LastIndexByte(te.Key, '.')+1:]
+			if _, ok := values[blame]; !ok && blame == "eta_min" {
+				blame = "eta_max"
+			}
+			if _, ok := values[blame]; !ok {
+				blame = dims[0].Name
+			}
+			return c.errorf(st.path()+".space."+blame, "the range reaches %s=%s: %s", blame, fmtNum(values[blame]), te.Reason)
+		}
+	}
+	return nil
+}
+
+// gridSize is the number of grid points of a space, as a float so that
+// huge grids do not overflow.
+func gridSize(space []Dimension, trials int) float64 {
+	n := 1.0
+	for _, d := range space {
+		switch {
+		case d.Kind == Const:
+		case d.Kind == Choice:
+			n *= float64(len(d.Values))
+		case d.Kind == Int && !d.Refine:
+			n *= math.Min(d.Hi-d.Lo+1, float64(trials))
+		default:
+			n *= float64(trials)
+		}
+	}
+	return n
+}
