@@ -56,6 +56,29 @@ func TestOpenCreateReopen(t *testing.T) {
 	}
 }
 
+// A crash or write error while creating leaves an empty bbolt file; the next
+// `sweep run` must adopt it rather than call it foreign.
+func TestCreateFailureIsRecoverable(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sweep.db")
+	_, err := Open(path, Options{Create: true, FailWrites: func(op string) error {
+		if op == "open" {
+			return errInjected
+		}
+		return nil
+	}})
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("err = %v, want the injected error", err)
+	}
+	if _, err := Open(path, Options{ReadOnly: true}); !errors.Is(err, ErrNotSweepDB) {
+		t.Errorf("half-created file opened read-only: err = %v, want ErrNotSweepDB", err)
+	}
+	db, err := Open(path, Options{Create: true})
+	if err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	db.Close()
+}
+
 func TestReadOnlyRefusesWrites(t *testing.T) {
 	db, path := newDB(t, Options{})
 	db.Close()

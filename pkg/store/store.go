@@ -82,10 +82,11 @@ type Options struct {
 	Create bool
 	// FailWrites, if set, is called at the end of every write transaction,
 	// after all its changes are staged and before commit, with the operation
-	// name ("create", "put_sweep", "put_stage", "put_trial",
-	// "save_checkpoint", "finish_trial", "delete_trial", "mark_interrupted").
-	// A non-nil result aborts the transaction exactly like a failed write or
-	// full disk would. It exists for tests.
+	// name: "open" (schema check, creation of a new file), "put_sweep",
+	// "put_stage", "put_trial", "save_checkpoint", "finish_trial",
+	// "delete_trial" or "mark_interrupted". A non-nil result aborts the
+	// transaction exactly like a failed write or a full disk would. It
+	// exists for tests.
 	FailWrites func(op string) error
 }
 
@@ -138,7 +139,7 @@ func open(path string, opts Options, timeout time.Duration) (*DB, error) {
 	db := &DB{bolt: rw, path: path, failWrites: opts.FailWrites}
 	// Check again under the exclusive lock: the file may have changed
 	// between the read-only look and now.
-	err = db.update("create", func(tx *bolt.Tx) error {
+	err = db.update("open", func(tx *bolt.Tx) error {
 		err := check(tx, path)
 		if opts.Create && errors.Is(err, errNoBuckets) {
 			return initSchema(tx)
