@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -177,11 +178,13 @@ func py2Batch(pixels, labels []uint8, o batchOpts) []byte {
 	return w.Bytes()
 }
 
+// cifarBinaryBytes writes CIFAR-10 binary records (rows of any length).
 func cifarBinaryBytes(pixels, labels []uint8) []byte {
 	var b bytes.Buffer
+	d := len(pixels) / len(labels)
 	for i, l := range labels {
 		b.WriteByte(l)
-		b.Write(pixels[i*cifarD : (i+1)*cifarD])
+		b.Write(pixels[i*d : (i+1)*d])
 	}
 	return b.Bytes()
 }
@@ -287,3 +290,5 @@ func sameSplit(t *testing.T, what string, got, want Split) {
 func sub(s Split, d, from, to int) Split {
 	return Split{Pixels: s.Pixels[from*d : to*d], Labels: s.Labels[from:to], N: to - from}
 }
+
+func sha256sum(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -14,7 +14,7 @@ import (
 func TestLoadCIFAR(t *testing.T) {
 	for _, c := range []struct {
 		name, sub, format string
-		binary           bool
+		binary            bool
 	}{
 		{"python dir", "", FormatCIFARPython, false},
 		{"binary dir", "", FormatCIFARBinary, true},
@@ -184,7 +184,7 @@ func TestBadFiles(t *testing.T) {
 		{"cifar not a dict", SourceCIFAR10, "data_batch_3", []byte("\x80\x02K\x01."), ErrFormat, "holds a int, not a dict"},
 		{"cifar wrong dtype", SourceCIFAR10, "test_batch", py2Batch(p, l, batchOpts{dtype: "i8"}), ErrFormat, "dtype |i8"},
 		{"cifar unsafe", SourceCIFAR10, "data_batch_1", []byte("\x80\x02cos\nsystem\n."), ErrUnsafePickle, "os"},
-		{"bin truncated", SourceCIFAR10, "data_batch_3.bin", cifarBinaryBytes(p, l)[:2*cifarRecord+5], ErrFormat, "truncated: 6151 bytes is not a whole number of 3073-byte records"},
+		{"bin truncated", SourceCIFAR10, "data_batch_3.bin", cifarBinaryBytes(p, l)[:2*(1+cifarD)+5], ErrFormat, "truncated: 6151 bytes is not a whole number of 3073-byte records"},
 		{"bin empty", SourceCIFAR10, "data_batch_3.bin", []byte{}, ErrFormat, "empty file"},
 		{"bin label", SourceCIFAR10, "test_batch.bin", append([]byte{11}, make([]byte, cifarD)...), ErrFormat, "label 11 of record 0 is out of range [0,10)"},
 		{"bin missing", SourceCIFAR10, "test_batch.bin", nil, ErrNotFound, "file not found"},

@@ -34,7 +34,11 @@ const maxPickleMarks = 1 << 16
 
 // parseCIFARPickle decodes one batch of the CIFAR-10 "python version": a
 // pickled dict with "data" (uint8 N×3072 numpy array) and "labels".
-func parseCIFARPickle(file []byte) (Split, error) {
+func parseCIFARPickle(file []byte) (Split, error) { return parsePickleBatch(file, cifarD) }
+
+// parsePickleBatch is parseCIFARPickle for rows of d bytes; fuzzing uses a
+// small d so that inputs stay small.
+func parsePickleBatch(file []byte, d int) (Split, error) {
 	if len(file) == 0 {
 		return Split{}, formatErr("empty file")
 	}
@@ -45,7 +49,7 @@ func parseCIFARPickle(file []byte) (Split, error) {
 	if err != nil {
 		return Split{}, err
 	}
-	return cifarBatch(v)
+	return cifarBatch(v, d)
 }
 
 // unpickle runs the decoder with every global resolved through the
@@ -500,17 +504,18 @@ func dictGet(d *types.Dict, key string) (any, bool) {
 	return v, found
 }
 
-// cifarBatch checks a decoded pickle is a CIFAR-10 batch and extracts it.
-func cifarBatch(v any) (Split, error) {
-	d, ok := v.(*types.Dict)
+// cifarBatch checks a decoded pickle is a CIFAR-10 batch of d-byte rows
+// and extracts it.
+func cifarBatch(v any, d int) (Split, error) {
+	dict, ok := v.(*types.Dict)
 	if !ok {
 		return Split{}, formatErr(fmt.Sprintf("not a CIFAR-10 batch: pickle holds a %s, not a dict", pyType(v)))
 	}
-	dv, ok := dictGet(d, "data")
+	dv, ok := dictGet(dict, "data")
 	if !ok {
 		return Split{}, formatErr(`not a CIFAR-10 batch: dict has no "data" key`)
 	}
-	lv, ok := dictGet(d, "labels")
+	lv, ok := dictGet(dict, "labels")
 	if !ok {
 		return Split{}, formatErr(`not a CIFAR-10 batch: dict has no "labels" key`)
 	}
@@ -521,15 +526,15 @@ func cifarBatch(v any) (Split, error) {
 	if a.dt.code != "u1" || (a.dt.order != "|" && a.dt.order != "=" && a.dt.order != "<" && a.dt.order != ">") {
 		return Split{}, formatErr(fmt.Sprintf(`"data" has dtype %s%s, want uint8 (|u1)`, oneLine(a.dt.order), oneLine(a.dt.code)))
 	}
-	if len(a.shape) != 2 || a.shape[1] != cifarD || a.shape[0] == 0 {
-		return Split{}, formatErr(fmt.Sprintf(`"data" has shape %v, want (N, %d) with N > 0`, a.shape, cifarD))
+	if len(a.shape) != 2 || a.shape[1] != d || a.shape[0] == 0 {
+		return Split{}, formatErr(fmt.Sprintf(`"data" has shape %v, want (N, %d) with N > 0`, a.shape, d))
 	}
 	if a.fortran {
 		return Split{}, formatErr(`"data" is in Fortran order, want C order`)
 	}
 	n := a.shape[0]
-	if uint64(len(a.data)) != uint64(n)*cifarD {
-		return Split{}, formatErr(fmt.Sprintf(`"data" holds %d bytes, shape (%d, %d) needs %d`, len(a.data), n, cifarD, n*cifarD))
+	if uint64(len(a.data)) != uint64(n)*uint64(d) {
+		return Split{}, formatErr(fmt.Sprintf(`"data" holds %d bytes, shape (%d, %d) needs %d`, len(a.data), n, d, uint64(n)*uint64(d)))
 	}
 	var items []any
 	switch l := lv.(type) {
