@@ -34,7 +34,7 @@ search exactly where it stopped.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd())
 	return root
 }
 

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
+
+	"github.com/sweep-ml/sweep/pkg/report"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// progress shows a running sweep: on a terminal, one live bar per running
+// trial and one for the stage with its ETA (mpb draws them); elsewhere,
+// plain log lines, a progress line per trial at most every logEvery.
+type progress struct {
+	mu     sync.Mutex
+	out    io.Writer
+	bars   *mpb.Progress // nil off a terminal
+	stage  *mpb.Bar
+	trials map[string]*trialProgress
+}
+
+type trialProgress struct {
+	bar      *mpb.Bar
+	lastLine time.Time
+	// mu guards what the bar's decorator reads from mpb's goroutine; it is
+	// never held while calling into mpb, which could wait on that goroutine.
+	mu     sync.Mutex
+	epoch  float64
+	valAcc float64
+}
+
+const logEvery = 10 * time.Second
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{out: w, trials: map[string]*trialProgress{}}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.bars = mpb.New(mpb.WithOutput(w), mpb.WithWidth(30), mpb.WithRefreshRate(200*time.Millisecond))
+		p.out = p.bars
+	}
+	return p
+}
+
+// describe names a trial for people: its stage and searched values.
+func describe(t *search.PlannedTrial) string {
+	names := make([]string, 0, len(t.Params))
+	for name := range t.Params {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := []string{t.Stage.Name}
+	for _, name := range names {
+		v := t.Params[name]
+		s := report.Sci(v)
+		if v == float64(int64(v)) && name != "lambda" {
+			s = fmt.Sprint(int64(v))
+		}
+		parts = append(parts, name+"="+s)
+	}
+	if t.SeedIndex > 0 {
+		parts = append(parts, fmt.Sprintf("seed#%d", t.SeedIndex))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, "stage %s: %d trials, %d to train\n", plan.Stage.Name, len(plan.Trials), todo)
+	if p.bars == nil || todo == 0 {
+		return
+	}
+	if p.stage != nil {
+		p.stage.Abort(false)
+	}
+	p.stage = p.bars.AddBar(int64(todo), mpb.BarPriority(1<<30),
+		mpb.PrependDecorators(decor.Name("stage "+plan.Stage.Name, decor.WCSyncSpaceR), decor.CountersNoUnit("%d/%d trials", decor.WCSyncSpace)),
+		mpb.AppendDecorators(decor.Percentage(decor.WC{W: 5}), decor.Name(" ETA "), decor.AverageETA(decor.ET_STYLE_GO)))
+}
+
+func (p *progress) TrialStarted(t *search.PlannedTrial, resumedAt, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tp := &trialProgress{valAcc: -1, lastLine: time.Now()}
+	p.trials[t.ID] = tp
+	verb := "started"
+	if resumedAt > 0 {
+		verb = fmt.Sprintf("resumed at step %d/%d", resumedAt, total)
+	}
+	if p.bars == nil {
+		fmt.Fprintf(p.out, "trial %s (%s) %s\n", t.ID[:8], describe(t), verb)
+		return
+	}
+	tp.bar = p.bars.AddBar(int64(total), mpb.BarRemoveOnComplete(),
+		mpb.PrependDecorators(decor.Name(describe(t), decor.WCSyncSpaceR)),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+			tp.mu.Lock()
+			defer tp.mu.Unlock()
+			if tp.valAcc < 0 {
+				return fmt.Sprintf("epoch %5.2f", tp.epoch)
+			}
+			return fmt.Sprintf("epoch %5.2f  val %s", tp.epoch, report.Percent(tp.valAcc))
+		})))
+	tp.bar.SetCurrent(int64(resumedAt))
+}
+
+func (p *progress) TrialRecord(t *search.PlannedTrial, rec train.Record) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tp := p.trials[t.ID]
+	if tp == nil {
+		return
+	}
+	tp.mu.Lock()
+	tp.epoch, tp.valAcc = rec.Epoch, rec.ValAccuracy
+	tp.mu.Unlock()
+	if tp.bar != nil {
+		tp.bar.SetCurrent(int64(rec.Step))
+		return
+	}
+	if now := time.Now(); now.Sub(tp.lastLine) >= logEvery {
+		tp.lastLine = now
+		fmt.Fprintf(p.out, "trial %s (%s) epoch %.2f, val accuracy %s\n", t.ID[:8], describe(t), rec.Epoch, report.Percent(rec.ValAccuracy))
+	}
+}
+
+func (p *progress) TrialFinished(t *search.PlannedTrial, result store.Trial) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tp := p.trials[t.ID]
+	delete(p.trials, t.ID)
+	if tp != nil && tp.bar != nil {
+		tp.bar.Abort(true)
+	}
+	if p.stage != nil {
+		p.stage.Increment()
+	}
+	line := fmt.Sprintf("trial %s (%s) %s", t.ID[:8], describe(t), result.Status)
+	switch result.Status {
+	case store.Done:
+		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(deref(result.Final.ValAccuracy)), report.Percent(deref(result.Final.TestAccuracy)), result.Seconds)
+	case store.Diverged:
+		line += fmt.Sprintf(" at step %d", result.DivergedStep)
+	case store.Failed:
+		line += ": " + result.Error
+	}
+	fmt.Fprintln(p.out, line)
+}
+
+func (p *progress) Warn(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.out, "warning: "+msg)
+}
+
+// Close removes the live bars, whatever state the sweep stopped in.
+func (p *progress) Close() {
+	if p.bars == nil {
+		return
+	}
+	p.mu.Lock()
+	for _, tp := range p.trials {
+		if tp.bar != nil {
+			tp.bar.Abort(true)
+		}
+	}
+	if p.stage != nil && !p.stage.Completed() {
+		p.stage.Abort(false)
+	}
+	p.mu.Unlock()
+	p.bars.Wait()
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}

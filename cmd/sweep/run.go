@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+type runOptions struct {
+	config  string
+	db      string
+	workers int
+	out     io.Writer
+	errOut  io.Writer
+}
+
+func newRunCmd() *cobra.Command {
+	var opts runOptions
+	cmd := &cobra.Command{
+		Use:   "run CONFIG",
+		Short: "Run a config's search, resuming whatever an earlier run left unfinished",
+		Long: `Run every stage of the config's search, training up to --workers trials at
+once, and store everything in one database file (default: NAME.db in the
+current directory, NAME from the config). Running the same command again
+resumes: finished trials are kept, interrupted ones continue from their last
+checkpoint, failed ones are retried.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.config = args[0]
+			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.db, "db", "", "database file (default NAME.db, NAME from the config)")
+	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
+	return cmd
+}
+
+func runRun(ctx context.Context, opts runOptions) error {
+	if opts.workers < 0 {
+		return usageError{fmt.Errorf("--workers must be at least 1, got %d", opts.workers)}
+	}
+	cfg, err := search.Load(opts.config)
+	if err != nil {
+		return err
+	}
+	dbPath := opts.db
+	if dbPath == "" {
+		dbPath = cfg.Name + ".db"
+	}
+	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, opts.workers, opts.out, opts.errOut)
+}
+
+// runSweep loads the data (before any database is created, so a config
+// that cannot run leaves nothing behind), runs the sweep and prints its
+// ranking.
+func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
+	progress := newProgress(errOut)
+	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: workers, Observer: progress})
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(dbPath, open)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := runner.Prepare(db); err != nil {
+		return err
+	}
+	info := runner.BaseData().Info
+	fmt.Fprintf(errOut, "sweep %q: %s data (%d train / %d validation / %d test), %d workers, database %s\n",
+		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, runner.Workers(), db.Path())
+	runErr := runner.Run(ctx, db)
+	progress.Close()
+	if runErr != nil {
+		return runErr
+	}
+	fmt.Fprintln(out)
+	if err := writeRanking(out, db, reportOptions{top: 10}); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "\ndatabase: %s\n", db.Path())
+	return nil
+}

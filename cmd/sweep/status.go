@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sweep-ml/sweep/pkg/report"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+type statusOptions struct {
+	db  string
+	out io.Writer
+}
+
+func newStatusCmd() *cobra.Command {
+	var opts statusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show a sweep's trials by status and the progress of running ones",
+		Long: `Show how many trials of each stage are pending, running, done, diverged or
+failed, and the progress of the running ones. It works while a sweep runs, by
+reading the snapshot the running process keeps beside the database.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.out = cmd.OutOrStdout()
+			return runStatus(cmd.Context(), opts)
+		},
+	}
+	addDBFlag(cmd, &opts.db)
+	return cmd
+}
+
+func errorsIsInUse(err error) bool { return errors.Is(err, store.ErrInUse) }
+
+func runStatus(_ context.Context, opts statusOptions) error {
+	path, err := findDB(opts.db)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("no sweep database at %s: %w", path, err)
+	}
+	snap, snapErr := store.ReadStatus(path)
+	if snapErr == nil && snap.IsLive(time.Now(), store.StatusStaleAfter) {
+		fmt.Fprintf(opts.out, "sweep %q is running (pid %d, updated %s ago)\n", snap.Sweep, snap.PID, time.Since(snap.Updated).Round(time.Second))
+		return writeSnapshot(opts.out, snap)
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		if errorsIsInUse(err) && snapErr == nil {
+			// Locked but the snapshot is stale: show it for what it is.
+			fmt.Fprintf(opts.out, "sweep %q: database locked by another process; last snapshot %s ago\n", snap.Sweep, time.Since(snap.Updated).Round(time.Second))
+			return writeSnapshot(opts.out, snap)
+		}
+		return err
+	}
+	defer db.Close()
+	sw, err := db.Sweep()
+	if err != nil {
+		return err
+	}
+	stages, err := db.Stages()
+	if err != nil {
+		return err
+	}
+	snap = store.StatusSnapshot{Sweep: sw.Name}
+	for _, st := range stages {
+		counts := map[store.Status]int{}
+		for _, id := range st.TrialIDs {
+			t, err := db.Trial(id)
+			if err != nil {
+				return err
+			}
+			counts[t.Status]++
+		}
+		snap.Stages = append(snap.Stages, store.StageCounts{Name: st.Name, Total: len(st.TrialIDs), Counts: counts})
+	}
+	fmt.Fprintf(opts.out, "sweep %q is not running (database %s)\n", sw.Name, path)
+	return writeSnapshot(opts.out, snap)
+}
+
+var statusOrder = []store.Status{store.Done, store.Running, store.Pending, store.Failed, store.Diverged}
+
+func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "stage\ttrials\tdone\trunning\tpending\tfailed\tdiverged")
+	for _, st := range snap.Stages {
+		cells := []string{st.Name, fmt.Sprint(st.Total)}
+		for _, s := range statusOrder {
+			cells = append(cells, fmt.Sprint(st.Counts[s]))
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(snap.Running) == 0 {
+		return nil
+	}
+	sort.Slice(snap.Running, func(i, j int) bool { return snap.Running[i].ID < snap.Running[j].ID })
+	fmt.Fprintln(w, "\nrunning:")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "id\tstage\tlambda\tstep\tepoch\tval acc")
+	for _, rt := range snap.Running {
+		acc := "-"
+		if rt.ValAccuracy != nil {
+			acc = report.Percent(*rt.ValAccuracy)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", rt.ID[:min(8, len(rt.ID))], rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,393 @@
+package search
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// ErrStageChanged is wrapped when a config changes a stage whose trials are
+// already stored.
+var ErrStageChanged = errors.New("stage changed since it ran")
+
+// ErrNothingToRefine is wrapped when a stage cannot be planned because the
+// stage it builds on has no done trials.
+var ErrNothingToRefine = errors.New("no done trials to build on")
+
+// PlannedTrial is one training run of a stage.
+type PlannedTrial struct {
+	ID    string
+	Stage *Stage
+	Index int // position in the stage's list
+	// Params are the values that vary between trials, by bare name:
+	// lambda always, plus every searched setting.
+	Params    map[string]float64
+	Config    train.Config
+	SeedIndex int
+	Data      *Data
+	// Reused marks a trial that an earlier stage already lists.
+	Reused bool
+}
+
+// StagePlan is a stage's list of trials and the values computed when it
+// started (refined ranges, the source trials of a best stage).
+type StagePlan struct {
+	Stage    *Stage
+	Trials   []PlannedTrial
+	Derived  Derived
+	Warnings []string
+}
+
+// Derived is what a stage computed from earlier results when it started. It
+// is stored with the stage, so the plan never moves afterwards and a report
+// can say where a range came from.
+type Derived struct {
+	// Ranges holds each refine dimension's interval (exponents for log
+	// dimensions) and From the trials it was computed from.
+	Ranges map[string]Range `json:"ranges,omitempty"`
+	From   []string         `json:"from,omitempty"`
+	// Sources are the trials a best stage retrains, best first.
+	Sources []string `json:"sources,omitempty"`
+}
+
+// MarshalJSON writes ranges as [lo, hi] pairs.
+func (r Range) MarshalJSON() ([]byte, error) { return json.Marshal([2]float64{r.Lo, r.Hi}) }
+
+// UnmarshalJSON reads a [lo, hi] pair.
+func (r *Range) UnmarshalJSON(b []byte) error {
+	var p [2]float64
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	r.Lo, r.Hi = p[0], p[1]
+	return nil
+}
+
+// history is the part of a database the planner reads: the stored stages
+// and trials. It is nil for a new sweep.
+type history struct {
+	stages map[string]store.Stage
+	trials map[string]store.Trial
+}
+
+func loadHistory(db *store.DB) (*history, error) {
+	h := &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}
+	if db == nil {
+		return h, nil
+	}
+	stages, err := db.Stages()
+	if err != nil {
+		return nil, err
+	}
+	for _, st := range stages {
+		h.stages[st.Name] = st
+	}
+	err = db.ForEachTrial(func(t store.Trial) error {
+		h.trials[t.ID] = t
+		return nil
+	})
+	return h, err
+}
+
+// stageTrials returns the stored trials a stage lists, in its order.
+func (h *history) stageTrials(name string) []store.Trial {
+	st, ok := h.stages[name]
+	if !ok {
+		return nil
+	}
+	out := make([]store.Trial, 0, len(st.TrialIDs))
+	for _, id := range st.TrialIDs {
+		if t, ok := h.trials[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// planStage lists the trials of stage st, computing refined ranges and best
+// sources from the earlier stages' results in h, or taking them from the
+// stored stage when it has run before.
+func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
+	plan := &StagePlan{Stage: st}
+	data := r.stageData(st)
+	stored, hasStored := h.stages[st.Name]
+	if hasStored && len(stored.Derived) > 0 {
+		if err := json.Unmarshal(stored.Derived, &plan.Derived); err != nil {
+			return nil, fmt.Errorf("search: stage %q: stored derived values: %w", st.Name, err)
+		}
+	}
+	type config struct {
+		params map[string]float64
+		tc     train.Config
+	}
+	var configs []config
+	if st.Best > 0 {
+		if plan.Derived.Sources == nil {
+			plan.Derived.Sources = r.bestSources(st, h)
+			if len(plan.Derived.Sources) == 0 {
+				return nil, fmt.Errorf("search: stage %q: %w: no earlier stage has a done trial to retrain", st.Name, ErrNothingToRefine)
+			}
+		}
+		for _, id := range plan.Derived.Sources {
+			src, ok := h.trials[id]
+			if !ok {
+				return nil, fmt.Errorf("search: stage %q: source trial %s is not in the database", st.Name, id)
+			}
+			tc, err := r.bestConfig(st, src)
+			if err != nil {
+				return nil, err
+			}
+			configs = append(configs, config{maps.Clone(src.Params), tc})
+		}
+	} else {
+		if st.hasRefine() && plan.Derived.Ranges == nil {
+			ranges, from, err := r.refineRanges(st, h)
+			if err != nil {
+				return nil, err
+			}
+			plan.Derived.Ranges, plan.Derived.From = ranges, from
+		}
+		points, warnings, err := st.Points(r.cfg.Seed, st.Trials, plan.Derived.Ranges)
+		if err != nil {
+			return nil, err
+		}
+		plan.Warnings = warnings
+		for _, p := range points {
+			tc, err := r.cfg.TrainConfig(st, p)
+			if err != nil {
+				return nil, err
+			}
+			params := maps.Clone(p)
+			for name := range params { // integer settings take their rounded value
+				params[name] = settingValue(tc, name)
+			}
+			configs = append(configs, config{params, tc})
+		}
+	}
+
+	earlier := r.earlierIDs(st, h)
+	seen := map[string]bool{}
+	for _, c := range configs {
+		for j := range max(1, st.Seeds) {
+			tc := c.tc
+			tc.Seed = SeedStream(r.cfg.Seed, j)
+			params := maps.Clone(c.params)
+			if params == nil {
+				params = map[string]float64{}
+			}
+			params["lambda"] = tc.Lambda
+			id := TrialID(tc, data.Info.Fingerprint)
+			if seen[id] {
+				plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: two points give the same trial %s (%s); it runs once", st.Name, id, formatParams(slices.Sorted(maps.Keys(params)), params)))
+				continue
+			}
+			seen[id] = true
+			plan.Trials = append(plan.Trials, PlannedTrial{
+				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc,
+				SeedIndex: j, Data: data, Reused: earlier[id],
+			})
+		}
+	}
+	if hasStored {
+		if err := r.checkUnchanged(st, stored, plan); err != nil {
+			return nil, err
+		}
+	}
+	return plan, nil
+}
+
+// settingValue reads a numeric training setting by its bare name.
+func settingValue(tc train.Config, name string) float64 {
+	switch v := get(tc, name).(type) {
+	case int:
+		return float64(v)
+	case float64:
+		return v
+	}
+	return 0
+}
+
+func (st *Stage) hasRefine() bool {
+	for _, d := range st.Space {
+		if d.Refine {
+			return true
+		}
+	}
+	return false
+}
+
+// refineRanges computes every refine dimension's range from the top
+// Refine.Top done trials of the After stage (fewer if fewer are done).
+func (r *Runner) refineRanges(st *Stage, h *history) (map[string]Range, []string, error) {
+	var done []store.Trial
+	for _, t := range h.stageTrials(st.After) {
+		if t.Status == store.Done {
+			done = append(done, t)
+		}
+	}
+	if len(done) == 0 {
+		return nil, nil, fmt.Errorf("search: stage %q: %w: stage %q has none done", st.Name, ErrNothingToRefine, st.After)
+	}
+	store.Rank(done)
+	done = done[:min(len(done), st.Refine.Top)]
+	from := make([]string, len(done))
+	for i, t := range done {
+		from[i] = t.ID
+	}
+	ranges := map[string]Range{}
+	for _, d := range st.Space {
+		if !d.Refine {
+			continue
+		}
+		values := make([]float64, 0, len(done))
+		for _, t := range done {
+			v, ok := t.Params[d.Name]
+			if !ok {
+				v = settingValue(r.cfg.Training, d.Name)
+			}
+			values = append(values, v)
+		}
+		ranges[d.Name] = RefineRange(values, d.Kind, st.Refine.Margin)
+	}
+	return ranges, from, nil
+}
+
+// bestSources ranks the done trials of the earlier stages that share the
+// base data section (a stage with its own validation set is not comparable)
+// and returns the best st.Best configurations, one trial each.
+func (r *Runner) bestSources(st *Stage, h *history) []string {
+	var candidates []store.Trial
+	listed := map[string]bool{}
+	for i := range r.cfg.Search.Stages {
+		prev := &r.cfg.Search.Stages[i]
+		if prev == st || prev.Index >= st.Index {
+			break
+		}
+		if !prev.Data.isZero() {
+			continue
+		}
+		for _, t := range h.stageTrials(prev.Name) {
+			if t.Status == store.Done && !listed[t.ID] {
+				listed[t.ID] = true
+				candidates = append(candidates, t)
+			}
+		}
+	}
+	store.Rank(candidates)
+	var ids []string
+	configs := map[string]bool{}
+	for _, t := range candidates {
+		key := t.Stage + "\x00" + paramsKey(t.Params) // seeds of one configuration count once
+		if configs[key] {
+			continue
+		}
+		configs[key] = true
+		ids = append(ids, t.ID)
+		if len(ids) == st.Best {
+			break
+		}
+	}
+	return ids
+}
+
+func paramsKey(p map[string]float64) string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// bestConfig layers base ← the source trial's stage overrides ← its params
+// ← this stage's overrides.
+func (r *Runner) bestConfig(st *Stage, src store.Trial) (train.Config, error) {
+	var srcStage *Stage
+	for i := range r.cfg.Search.Stages {
+		if r.cfg.Search.Stages[i].Name == src.Stage {
+			srcStage = &r.cfg.Search.Stages[i]
+		}
+	}
+	tc, err := r.cfg.TrainConfig(srcStage, src.Params)
+	if err != nil {
+		return train.Config{}, err
+	}
+	if err := st.Training.applyTo(&tc); err != nil {
+		return train.Config{}, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+	}
+	if err := tc.Validate(0); err != nil {
+		return train.Config{}, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+	}
+	return tc, nil
+}
+
+// earlierIDs returns the ids listed by the stages before st.
+func (r *Runner) earlierIDs(st *Stage, h *history) map[string]bool {
+	ids := map[string]bool{}
+	for i := range st.Index {
+		if s, ok := h.stages[r.cfg.Search.Stages[i].Name]; ok {
+			for _, id := range s.TrialIDs {
+				ids[id] = true
+			}
+		}
+	}
+	return ids
+}
+
+// checkUnchanged refuses a plan that does not extend the stored stage: its
+// trials may only grow by appending, and only on samplers whose first points
+// do not depend on the count.
+func (r *Runner) checkUnchanged(st *Stage, stored store.Stage, plan *StagePlan) error {
+	ids := make([]string, len(plan.Trials))
+	for i, t := range plan.Trials {
+		ids[i] = t.ID
+	}
+	appendable := st.Sampler == Random || st.Sampler == Sobol
+	if len(ids) >= len(stored.TrialIDs) && slices.Equal(ids[:len(stored.TrialIDs)], stored.TrialIDs) &&
+		(len(ids) == len(stored.TrialIDs) || appendable) {
+		return nil
+	}
+	what := specDiff(stored.Spec, st)
+	if what == "" {
+		what = "the settings it inherits (seed, data, model or training section) changed"
+	}
+	return fmt.Errorf("search: stage %q: %w: %s; its %d trials are stored. Undo the change, or start a new sweep (another name or --db FILE)",
+		st.Name, ErrStageChanged, what, len(stored.TrialIDs))
+}
+
+// specDiff names the keys of a stage's settings that differ from the stored
+// ones.
+func specDiff(storedSpec json.RawMessage, st *Stage) string {
+	var was, now map[string]any
+	if json.Unmarshal(storedSpec, &was) != nil {
+		return ""
+	}
+	b, _ := json.Marshal(stageJSON(st))
+	_ = json.Unmarshal(b, &now)
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(mergeKeys(was, now))) {
+		a, _ := json.Marshal(was[k])
+		b, _ := json.Marshal(now[k])
+		if string(a) != string(b) {
+			diffs = append(diffs, fmt.Sprintf("%s was %s, is now %s", k, a, b))
+		}
+	}
+	return strings.Join(diffs, ", ")
+}
+
+func mergeKeys(a, b map[string]any) map[string]bool {
+	m := map[string]bool{}
+	for k := range a {
+		m[k] = true
+	}
+	for k := range b {
+		m[k] = true
+	}
+	return m
+}
+
+func (o DataOverride) isZero() bool {
+	return o.Source == nil && o.Dir == nil && o.Train == nil && o.Test == nil && o.Validation == nil
+}

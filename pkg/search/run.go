@@ -1,0 +1,487 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sweep-ml/sweep/pkg/data"
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// ErrDataChanged is wrapped when the data set differs from the one the
+// stored sweep was trained on.
+var ErrDataChanged = errors.New("data set changed since the sweep started")
+
+// Observer hears about a sweep's progress; its methods are called from the
+// worker goroutines and must be safe for concurrent use.
+type Observer interface {
+	StageStarted(plan *StagePlan, todo int)
+	TrialStarted(t *PlannedTrial, resumedAt int, totalSteps int)
+	TrialRecord(t *PlannedTrial, rec train.Record)
+	TrialFinished(t *PlannedTrial, result store.Trial)
+	Warn(msg string)
+}
+
+// RunOptions tune a sweep run.
+type RunOptions struct {
+	// Workers is the number of trials trained at once; 0 takes the
+	// config's search.workers, or GOMAXPROCS.
+	Workers int
+	// Observer, if set, hears about progress.
+	Observer Observer
+	// CheckpointEvery is the number of updates between checkpoints; 0 means
+	// every half cycle.
+	CheckpointEvery int
+	// StatusEvery is how often the status snapshot beside the database is
+	// rewritten; 0 means every second.
+	StatusEvery time.Duration
+}
+
+// Runner runs a sweep's stages against a database.
+type Runner struct {
+	cfg  Config
+	opts RunOptions
+	data map[string]*Data // by data section, loaded once
+	base *Data
+
+	db    *store.DB
+	mu    sync.Mutex
+	live  map[string]*store.RunningTrial
+	count map[string]map[store.Status]int // stage → status → trials
+	total map[string]int
+}
+
+// NewRunner validates cfg and loads every data set its stages train on;
+// nothing is written anywhere.
+func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = cfg.Search.WorkerCount()
+	}
+	if opts.StatusEvery <= 0 {
+		opts.StatusEvery = time.Second
+	}
+	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}}
+	var err error
+	if r.base, err = r.load(cfg.Data); err != nil {
+		return nil, err
+	}
+	for i := range cfg.Search.Stages {
+		st := &cfg.Search.Stages[i]
+		ds, err := r.load(cfg.DataSection(st))
+		if err != nil {
+			return nil, err
+		}
+		// Every setting must fit the data: a batch larger than the
+		// training split is caught here, before a database exists.
+		if st.Best == 0 {
+			if _, err := r.planStage(st, &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}); err != nil && !errors.Is(err, ErrNothingToRefine) {
+				return nil, err
+			}
+		}
+		tc, err := cfg.TrainConfig(st, nil)
+		if err != nil {
+			return nil, err
+		}
+		if err := tc.Validate(ds.Prepared.NTrain()); err != nil {
+			return nil, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+		}
+	}
+	return r, nil
+}
+
+func (r *Runner) load(sec DataSection) (*Data, error) {
+	key := paramsKeyAny(DataSpec(sec))
+	if ds, ok := r.data[key]; ok {
+		return ds, nil
+	}
+	ds, err := LoadData(sec)
+	if err != nil {
+		return nil, err
+	}
+	r.data[key] = ds
+	return ds, nil
+}
+
+func paramsKeyAny(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (r *Runner) stageData(st *Stage) *Data {
+	ds, _ := r.load(r.cfg.DataSection(st))
+	return ds
+}
+
+// BaseData is the data set of the config's data section.
+func (r *Runner) BaseData() *Data { return r.base }
+
+// Workers is the number of trials the runner trains at once.
+func (r *Runner) Workers() int { return r.opts.Workers }
+
+// SweepRecord is the store's description of this sweep.
+func (r *Runner) SweepRecord() (store.Sweep, error) {
+	resolved, err := r.cfg.Resolved()
+	if err != nil {
+		return store.Sweep{}, err
+	}
+	path := r.cfg.File
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	files := make([]store.FileHash, len(r.base.Info.Files))
+	for i, f := range r.base.Info.Files {
+		files[i] = store.FileHash{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+	}
+	return store.Sweep{
+		Name: r.cfg.Name, ConfigYAML: r.cfg.Raw, ConfigResolved: resolved, ConfigPath: path,
+		DataFingerprint: r.base.Info.Fingerprint, DataFiles: files, Created: time.Now().UTC(),
+	}, nil
+}
+
+// Prepare makes db ready to run this config: a new database gets the sweep
+// record; an existing one must hold the same data set. Trials a killed
+// process left running become pending again, to resume from their
+// checkpoints.
+func (r *Runner) Prepare(db *store.DB) error {
+	existing, err := db.Sweep()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		rec, err := r.SweepRecord()
+		if err != nil {
+			return err
+		}
+		if err := db.PutSweep(rec); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if existing.DataFingerprint != r.base.Info.Fingerprint {
+			old := make([]data.FileHash, len(existing.DataFiles))
+			for i, f := range existing.DataFiles {
+				old[i] = data.FileHash{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
+			}
+			what := "the split settings"
+			if changed := r.base.Info.ChangedFiles(old); len(changed) > 0 {
+				what = fmt.Sprintf("%v", changed)
+			}
+			return fmt.Errorf("search: %w: %s differs from what %s was trained on; restore the data, or start a new sweep with another --db",
+				ErrDataChanged, what, db.Path())
+		}
+	}
+	_, err = db.MarkInterrupted()
+	return err
+}
+
+// Run trains every stage's trials that are not finished yet, in stage
+// order, at most Workers at once. A training error marks its trial failed
+// (retried by the next run) or diverged; a store error stops the sweep and
+// is returned. When ctx is cancelled no trial is started and running ones
+// checkpoint and stop; Run then returns ctx's error.
+func (r *Runner) Run(ctx context.Context, db *store.DB) error {
+	r.db = db
+	r.live = map[string]*store.RunningTrial{}
+	r.count = map[string]map[store.Status]int{}
+	r.total = map[string]int{}
+	stopStatus := r.publishStatus()
+	defer stopStatus()
+	for i := range r.cfg.Search.Stages {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.runStage(ctx, &r.cfg.Search.Stages[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) runStage(ctx context.Context, st *Stage) error {
+	h, err := loadHistory(r.db)
+	if err != nil {
+		return err
+	}
+	plan, err := r.planStage(st, h)
+	if err != nil {
+		return err
+	}
+	derived, err := json.Marshal(plan.Derived)
+	if err != nil {
+		return err
+	}
+	spec, err := json.Marshal(stageJSON(st))
+	if err != nil {
+		return err
+	}
+	rec := store.Stage{Name: st.Name, Index: st.Index, Spec: spec, Derived: derived}
+	for _, t := range plan.Trials {
+		rec.TrialIDs = append(rec.TrialIDs, t.ID)
+		rec.Reused = append(rec.Reused, t.Reused)
+	}
+	if err := r.db.PutStage(rec); err != nil {
+		return err
+	}
+	var todo []*PlannedTrial
+	counts := map[store.Status]int{}
+	for i := range plan.Trials {
+		t := &plan.Trials[i]
+		stored, ok := h.trials[t.ID]
+		if !ok {
+			stored = r.newTrial(t)
+			if err := r.db.PutTrial(stored); err != nil {
+				return err
+			}
+		}
+		counts[stored.Status]++
+		if !stored.Status.Final() {
+			todo = append(todo, t)
+		}
+	}
+	r.mu.Lock()
+	r.count[st.Name], r.total[st.Name] = counts, len(plan.Trials)
+	r.mu.Unlock()
+	if obs := r.opts.Observer; obs != nil {
+		for _, w := range plan.Warnings {
+			obs.Warn(w)
+		}
+		obs.StageStarted(plan, len(todo))
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.opts.Workers)
+	for _, t := range todo {
+		if gctx.Err() != nil {
+			break
+		}
+		g.Go(func() error { return r.runTrial(gctx, t) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (r *Runner) newTrial(t *PlannedTrial) store.Trial {
+	cfg, _ := json.Marshal(TrainingSettings(t.Config))
+	return store.Trial{
+		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: cfg,
+		Status: store.Pending, Seed: t.Config.Seed, SeedIndex: t.SeedIndex,
+		Precision: string(t.Config.Precision),
+	}
+}
+
+// storeError marks a failure to write the database, which stops the sweep
+// instead of failing one trial.
+type storeError struct{ err error }
+
+func (e storeError) Error() string { return e.err.Error() }
+func (e storeError) Unwrap() error { return e.err }
+
+// runTrial trains one trial, resuming from its checkpoint if it has one. Only
+// store errors and cancellation are returned: anything else the training
+// does wrong is recorded on the trial.
+func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
+	meta, err := r.db.Trial(t.ID)
+	if err != nil {
+		return err
+	}
+	var resume *train.Checkpoint
+	if blob, err := r.db.Checkpoint(t.ID); err == nil {
+		var ck train.Checkpoint
+		if ck.UnmarshalBinary(blob) == nil {
+			resume = &ck
+		} else if obs := r.opts.Observer; obs != nil {
+			obs.Warn(fmt.Sprintf("trial %s: its checkpoint is unreadable; training it from the start", t.ID))
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	segment := time.Now()
+	wallBefore := meta.WallSeconds
+	from := meta.Status
+	meta.Status, meta.Error = store.Running, ""
+	meta.Attempts++
+	meta.Kernel = train.Kernel()
+	if meta.Started.IsZero() {
+		meta.Started = segment.UTC()
+	}
+	if err := r.db.PutTrial(meta); err != nil {
+		return err
+	}
+	total := t.Config.TotalSteps(t.Data.Prepared.NTrain())
+	resumedAt := 0
+	if resume != nil {
+		resumedAt = resume.Step
+	}
+	r.trialStarted(t, from, resumedAt, total, resume)
+
+	res, err := train.Train(ctx, t.Config, t.Data.Prepared, train.Options{
+		Resume:          resume,
+		CheckpointEvery: r.opts.CheckpointEvery,
+		OnCheckpoint: func(ck *train.Checkpoint) error {
+			blob, err := ck.MarshalBinary()
+			if err != nil {
+				return err
+			}
+			m := meta
+			m.Seconds = ck.Seconds
+			m.WallSeconds = wallBefore + time.Since(segment).Seconds()
+			if ctx.Err() != nil {
+				m.Status = store.Pending // interrupted: the next run resumes it
+			}
+			if err := r.db.SaveCheckpoint(t.ID, blob, m); err != nil {
+				return storeError{err}
+			}
+			return nil
+		},
+		OnRecord: func(rec train.Record) { r.trialRecord(t, rec) },
+	})
+	meta.WallSeconds = wallBefore + time.Since(segment).Seconds()
+	meta.Finished = time.Now().UTC()
+	var div *train.DivergedError
+	var serr storeError
+	var history []train.Record
+	var weights *store.Weights
+	switch {
+	case err == nil:
+		meta.Status = store.Done
+		meta.Seconds = res.Seconds
+		meta.Kernel = res.Kernel
+		history = res.History
+		last := res.History[len(res.History)-1]
+		meta.Final = store.Metrics{
+			TrainCost: ptr(last.TrainCost), TrainLoss: ptr(last.TrainLoss), TrainAccuracy: ptr(last.TrainAccuracy),
+			ValCost: ptr(last.ValCost), ValLoss: ptr(last.ValLoss), ValAccuracy: ptr(last.ValAccuracy),
+			TestCost: ptr(res.Test.Cost), TestLoss: ptr(res.Test.Loss), TestAccuracy: ptr(res.Test.Accuracy),
+		}
+		w := res.Weights
+		weights = &store.Weights{M: w.M, D: w.D, K: w.K, W1: w.W1, B1: w.B1, W2: w.W2, B2: w.B2,
+			Mean: t.Data.Prepared.Mean, Std: t.Data.Prepared.Std}
+	case errors.As(err, &div):
+		meta.Status, meta.DivergedStep, meta.Error = store.Diverged, div.Step, err.Error()
+		history = div.History
+		if len(history) > 0 {
+			last := history[len(history)-1]
+			meta.Final = store.Metrics{TrainCost: ptr(last.TrainCost), TrainAccuracy: ptr(last.TrainAccuracy),
+				ValCost: ptr(last.ValCost), ValAccuracy: ptr(last.ValAccuracy)}
+		}
+	case errors.As(err, &serr):
+		return serr.err
+	case ctx.Err() != nil:
+		r.trialStopped(t, store.Pending)
+		return ctx.Err()
+	default:
+		meta.Status, meta.Error = store.Failed, err.Error()
+	}
+	records := make([]store.Record, len(history))
+	for i, h := range history {
+		records[i] = store.Record(h)
+	}
+	if err := r.db.FinishTrial(meta, records, weights); err != nil {
+		return err
+	}
+	r.trialStopped(t, meta.Status)
+	if obs := r.opts.Observer; obs != nil {
+		obs.TrialFinished(t, meta)
+	}
+	return nil
+}
+
+func ptr(x float64) *float64 { return &x }
+
+func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, total int, ck *train.Checkpoint) {
+	rt := &store.RunningTrial{ID: t.ID, Stage: t.Stage.Name, Params: t.Params, Step: resumedAt, TotalSteps: total}
+	if ck != nil && len(ck.History) > 0 {
+		last := ck.History[len(ck.History)-1]
+		rt.Epoch, rt.ValAccuracy = last.Epoch, ptr(last.ValAccuracy)
+	}
+	r.mu.Lock()
+	r.live[t.ID] = rt
+	if c := r.count[t.Stage.Name]; c != nil {
+		c[from]--
+		c[store.Running]++
+	}
+	r.mu.Unlock()
+	if obs := r.opts.Observer; obs != nil {
+		obs.TrialStarted(t, resumedAt, total)
+	}
+}
+
+func (r *Runner) trialRecord(t *PlannedTrial, rec train.Record) {
+	r.mu.Lock()
+	if rt := r.live[t.ID]; rt != nil {
+		rt.Step, rt.Epoch, rt.ValAccuracy = rec.Step, rec.Epoch, ptr(rec.ValAccuracy)
+	}
+	r.mu.Unlock()
+	if obs := r.opts.Observer; obs != nil {
+		obs.TrialRecord(t, rec)
+	}
+}
+
+func (r *Runner) trialStopped(t *PlannedTrial, status store.Status) {
+	r.mu.Lock()
+	delete(r.live, t.ID)
+	if c := r.count[t.Stage.Name]; c != nil {
+		c[store.Running]--
+		c[status]++
+	}
+	r.mu.Unlock()
+}
+
+// publishStatus rewrites the status snapshot beside the database until the
+// returned function is called, which writes a last one saying the sweep has
+// stopped.
+func (r *Runner) publishStatus() (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(r.opts.StatusEvery)
+		defer tick.Stop()
+		for {
+			r.writeStatus(true)
+			select {
+			case <-done:
+				r.writeStatus(false)
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func (r *Runner) writeStatus(live bool) {
+	s := store.StatusSnapshot{PID: os.Getpid(), Updated: time.Now().UTC(), Live: live, Sweep: r.cfg.Name}
+	r.mu.Lock()
+	for i := range r.cfg.Search.Stages {
+		name := r.cfg.Search.Stages[i].Name
+		if c, ok := r.count[name]; ok {
+			counts := map[store.Status]int{}
+			for k, v := range c {
+				if v > 0 {
+					counts[k] = v
+				}
+			}
+			s.Stages = append(s.Stages, store.StageCounts{Name: name, Total: r.total[name], Counts: counts})
+		}
+	}
+	for _, rt := range r.live {
+		s.Running = append(s.Running, *rt)
+	}
+	r.mu.Unlock()
+	// The snapshot is advisory: failing to write it must not stop training.
+	_ = store.WriteStatus(r.db.Path(), s)
+}
