@@ -53,6 +53,9 @@ type Runner struct {
 	data map[string]*Data // by data section, loaded once
 	base *Data
 
+	// trainFn is train.Train; tests replace it to inject failures.
+	trainFn func(context.Context, train.Config, *train.Dataset, train.Options) (*train.Result, error)
+
 	db    *store.DB
 	mu    sync.Mutex
 	live  map[string]*store.RunningTrial
@@ -72,7 +75,7 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 	if opts.StatusEvery <= 0 {
 		opts.StatusEvery = time.Second
 	}
-	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}}
+	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
 	var err error
 	if r.base, err = r.load(cfg.Data); err != nil {
 		return nil, err
@@ -327,7 +330,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	}
 	r.trialStarted(t, from, resumedAt, total, resume)
 
-	res, err := train.Train(ctx, t.Config, t.Data.Prepared, train.Options{
+	res, err := r.trainFn(ctx, t.Config, t.Data.Prepared, train.Options{
 		Resume:          resume,
 		CheckpointEvery: r.opts.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {
