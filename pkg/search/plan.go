@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -390,4 +391,77 @@ func mergeKeys(a, b map[string]any) map[string]bool {
 
 func (o DataOverride) isZero() bool {
 	return o.Source == nil && o.Dir == nil && o.Train == nil && o.Test == nil && o.Validation == nil
+}
+
+// PlannedStage is a stage as --plan shows it: its trials with whether each
+// is stored already, or why it cannot be planned yet.
+type PlannedStage struct {
+	Plan    *StagePlan
+	Status  map[string]store.Status // stored trials' statuses, by id
+	Pending string                  // why the trials are not known yet, if they are not
+}
+
+// Plan lists every stage's trials without training anything. db may be nil
+// (a sweep not started yet). A stage whose trials depend on results not yet
+// there says why instead; so do the stages after it.
+func (r *Runner) Plan(db *store.DB) ([]PlannedStage, error) {
+	h, err := loadHistory(db)
+	if err != nil {
+		return nil, err
+	}
+	var out []PlannedStage
+	blocked := false
+	for i := range r.cfg.Search.Stages {
+		st := &r.cfg.Search.Stages[i]
+		ps := PlannedStage{Status: map[string]store.Status{}}
+		if blocked && !r.independent(st) {
+			ps.Plan = &StagePlan{Stage: st}
+			ps.Pending = r.waitReason(st)
+			out = append(out, ps)
+			continue
+		}
+		plan, err := r.planStage(st, h)
+		if errors.Is(err, ErrNothingToRefine) {
+			ps.Plan = &StagePlan{Stage: st}
+			ps.Pending = r.waitReason(st)
+			blocked = true
+			out = append(out, ps)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		ps.Plan = plan
+		for _, t := range plan.Trials {
+			if stored, ok := h.trials[t.ID]; ok {
+				ps.Status[t.ID] = stored.Status
+			}
+		}
+		out = append(out, ps)
+	}
+	return out, nil
+}
+
+// independent reports whether a stage's trials can be listed before the
+// earlier stages have results: samplers over fixed ranges can.
+func (r *Runner) independent(st *Stage) bool {
+	return st.Best == 0 && !st.hasRefine()
+}
+
+func (r *Runner) waitReason(st *Stage) string {
+	if st.Best > 0 {
+		return fmt.Sprintf("retrains the best %d configuration(s) of the earlier stages, known once they have done trials", st.Best)
+	}
+	return fmt.Sprintf("its refined ranges come from the top %d done trials of stage %q, which has none yet", st.Refine.Top, st.After)
+}
+
+// DescribeRange renders a refine dimension's derived range for people:
+// exponents for log dimensions, with the values they stand for.
+func (st *Stage) DescribeRange(name string, rg Range) string {
+	for _, d := range st.Space {
+		if d.Name == name && d.Kind.log() {
+			return fmt.Sprintf("10^[%.3g, %.3g] (%.2e to %.2e)", rg.Lo, rg.Hi, math.Pow(10, rg.Lo), math.Pow(10, rg.Hi))
+		}
+	}
+	return fmt.Sprintf("[%.4g, %.4g]", rg.Lo, rg.Hi)
 }

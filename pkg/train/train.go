@@ -74,8 +74,12 @@ type Options struct {
 // ErrDiverged is wrapped by *DivergedError.
 var ErrDiverged = errors.New("training diverged")
 
-// DivergedError reports the first step whose cost was NaN or infinite.
-type DivergedError struct{ Step int }
+// DivergedError reports the first step whose cost was NaN or infinite and
+// the history recorded until then.
+type DivergedError struct {
+	Step    int
+	History []Record
+}
 
 func (e *DivergedError) Error() string {
 	return fmt.Sprintf("train: training diverged at step %d (cost is not a finite number)", e.Step)
@@ -88,6 +92,14 @@ var ErrCheckpoint = errors.New("checkpoint does not match the run")
 // evalBlock is the number of examples evaluated at once when recording: big
 // enough for the kernels to run at speed, small enough to stay in cache.
 const evalBlock = 200
+
+// Kernel names the matrix kernels this process trains with.
+func Kernel() string { return kernel.Name() }
+
+// TotalSteps is the number of updates a run of cfg makes on nTrain examples.
+func (c Config) TotalSteps(nTrain int) int {
+	return 2 * c.StepSize.Resolve(nTrain/c.BatchSize) * c.Cycles
+}
 
 // Train trains a network on ds with cfg. It checks ctx between mini-batches.
 func Train(ctx context.Context, cfg Config, ds *Dataset, opts Options) (*Result, error) {
@@ -170,7 +182,7 @@ func run[T kernel.Float](ctx context.Context, cfg Config, ds *Dataset, opts Opti
 				opts.OnRecord(rec)
 			}
 			if !finite(rec.TrainCost) || !finite(rec.ValCost) {
-				return nil, &DivergedError{Step: t}
+				return nil, &DivergedError{Step: t, History: history}
 			}
 		}
 		if t == tr.total {
@@ -190,7 +202,7 @@ func run[T kernel.Float](ctx context.Context, cfg Config, ds *Dataset, opts Opti
 			return nil, err
 		}
 		if !tr.step(t) {
-			return nil, &DivergedError{Step: t}
+			return nil, &DivergedError{Step: t, History: history}
 		}
 		t++
 	}
