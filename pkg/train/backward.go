@@ -5,13 +5,13 @@ import "github.com/sweep-ml/sweep/pkg/train/internal/kernel"
 // gradients holds the data-term gradients of one mini-batch in the
 // network's layout; the penalty's 2λW is added during the update.
 type gradients[T kernel.Float] struct {
-	w1t, b1, w2t, b2 []T
+	w1p, b1, w2t, b2 []T
 	g1               []T // rows x mp, dJ/dS1
 }
 
 func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
 	return &gradients[T]{
-		w1t: make([]T, len(n.w1t)), b1: make([]T, n.mp),
+		w1p: make([]T, len(n.w1p)), b1: make([]T, n.mp),
 		w2t: make([]T, len(n.w2t)), b2: make([]T, n.k),
 		g1: make([]T, rows*n.mp),
 	}
@@ -55,15 +55,17 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 			}
 		}
 	}
-	clear(g.w1t)
-	kernel.MulAdd(n.d, n.mp, rows, x, 1, n.d, g.g1, n.mp, g.w1t, n.mp)
+	clear(g.w1p)
+	for q := 0; q < n.mp; q += kernel.Panel {
+		kernel.MulAdd(n.d, kernel.Panel, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], kernel.Panel)
+	}
 }
 
 // update takes one gradient step: W -= eta (dW + 2 lambda W), b -= eta db.
 func (n *network[T]) update(g *gradients[T], eta, lambda float64) {
 	e, twoL := T(eta), T(2*lambda)
-	for i, w := range n.w1t {
-		n.w1t[i] = w - e*(g.w1t[i]+twoL*w)
+	for i, w := range n.w1p {
+		n.w1p[i] = w - e*(g.w1p[i]+twoL*w)
 	}
 	for i, w := range n.w2t {
 		n.w2t[i] = w - e*(g.w2t[i]+twoL*w)

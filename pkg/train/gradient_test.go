@@ -78,8 +78,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 					}
 				}
 			}
-			realUnit := func(i int) bool { return i%n.mp < n.m }
-			check("W1", n.w1t, g.w1t, true, realUnit)
+			check("W1", n.w1p, g.w1p, true, func(i int) bool { return n.unitOf(i) < n.m })
 			check("b1", n.b1, g.b1, false, func(i int) bool { return i < n.m })
 			check("W2", n.w2t, g.w2t, true, func(i int) bool { return i/n.k < n.m })
 			check("b2", n.b2, g.b2, false, func(int) bool { return true })
@@ -119,7 +118,7 @@ func TestPaddingStaysZero(t *testing.T) {
 			t.Fatalf("padded b1[%d] = %g", j, n.b1[j])
 		}
 		for i := range d {
-			if v := n.w1t[i*n.mp+j]; v != 0 {
+			if v := n.w1p[n.w1At(j, i)]; v != 0 {
 				t.Fatalf("padded W1[%d][%d] = %g", j, i, v)
 			}
 		}

@@ -14,24 +14,38 @@ const (
 	shuffleStream = 0x5eed_0002
 )
 
-// hiddenPad rounds the hidden layer up to whole kernel tiles. The extra units
-// start at zero and stay there exactly (their pre-activation is 0, so ReLU's
-// gradient is 0 and so is the penalty's), so padding never changes a result.
-const hiddenPad = 8
+// hiddenPad rounds the hidden layer up to whole kernel panels. The extra
+// units start at zero and stay there exactly (their pre-activation is 0, so
+// ReLU's gradient is 0 and so is the penalty's), so padding never changes a
+// result.
+const hiddenPad = kernel.Panel
 
-// network holds the weights in the layout the kernels want: W1 and W2
-// transposed (d x mp and mp x K, row-major), hidden units padded to mp.
+// network holds the weights in the layout the kernels want. W1 is stored in
+// panels of kernel.Panel hidden units: panel q holds units q·P..q·P+P-1 as a
+// d x P row-major block, so the forward product streams each panel from
+// contiguous memory and the backward product writes its gradient the same
+// way. W2 is transposed (mp x K). Hidden units are padded to mp.
 type network[T kernel.Float] struct {
 	d, m, mp, k int
-	w1t, b1     []T
+	w1p, b1     []T
 	w2t, b2     []T
+}
+
+// w1At is the index in w1p of W1[unit][feature].
+func (n *network[T]) w1At(unit, feature int) int {
+	return (unit/kernel.Panel)*n.d*kernel.Panel + feature*kernel.Panel + unit%kernel.Panel
+}
+
+// unitOf is the hidden unit of w1p[i].
+func (n *network[T]) unitOf(i int) int {
+	return i/(n.d*kernel.Panel)*kernel.Panel + i%kernel.Panel
 }
 
 func newNetwork[T kernel.Float](d, m, k int) *network[T] {
 	mp := (m + hiddenPad - 1) / hiddenPad * hiddenPad
 	return &network[T]{
 		d: d, m: m, mp: mp, k: k,
-		w1t: make([]T, d*mp), b1: make([]T, mp),
+		w1p: make([]T, d*mp), b1: make([]T, mp),
 		w2t: make([]T, mp*k), b2: make([]T, k),
 	}
 }
@@ -43,7 +57,7 @@ func (n *network[T]) initialise(seed uint64) {
 	s1 := 1 / math.Sqrt(float64(n.d))
 	for i := range n.m {
 		for j := range n.d {
-			n.w1t[j*n.mp+i] = T(rng.NormFloat64() * s1)
+			n.w1p[n.w1At(i, j)] = T(rng.NormFloat64() * s1)
 		}
 	}
 	s2 := 1 / math.Sqrt(float64(n.m))
@@ -68,7 +82,7 @@ func (n *network[T]) export() Weights {
 		W2: make([]float64, n.k*n.m), B2: make([]float64, n.k)}
 	for i := range n.m {
 		for j := range n.d {
-			w.W1[i*n.d+j] = float64(n.w1t[j*n.mp+i])
+			w.W1[i*n.d+j] = float64(n.w1p[n.w1At(i, j)])
 		}
 		w.B1[i] = float64(n.b1[i])
 		for c := range n.k {
@@ -84,7 +98,7 @@ func (n *network[T]) export() Weights {
 func (n *network[T]) load(w Weights) {
 	for i := range n.m {
 		for j := range n.d {
-			n.w1t[j*n.mp+i] = T(w.W1[i*n.d+j])
+			n.w1p[n.w1At(i, j)] = T(w.W1[i*n.d+j])
 		}
 		n.b1[i] = T(w.B1[i])
 		for c := range n.k {
@@ -99,7 +113,7 @@ func (n *network[T]) load(w Weights) {
 // penalty returns ||W1||² + ||W2||², summed in float64.
 func (n *network[T]) penalty() float64 {
 	s := 0.0
-	for _, w := range n.w1t {
+	for _, w := range n.w1p {
 		s += float64(w) * float64(w)
 	}
 	for _, w := range n.w2t {
@@ -114,7 +128,9 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	for i := range rows {
 		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
 	}
-	kernel.MulAdd(rows, n.mp, n.d, x, n.d, 1, n.w1t, n.mp, h, n.mp)
+	for q := 0; q < n.mp; q += kernel.Panel {
+		kernel.MulAdd(rows, kernel.Panel, n.d, x, n.d, 1, n.w1p[q*n.d:], kernel.Panel, h[q:], n.mp)
+	}
 	for i, v := range h[:rows*n.mp] {
 		if !(v > 0) { // also maps NaN to 0; divergence is caught from the scores
 			h[i] = 0

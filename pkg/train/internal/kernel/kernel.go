@@ -3,6 +3,10 @@
 // timing or on how many trials run beside it.
 package kernel
 
+// Panel is the width of the column panels the training loop stores W1 in:
+// one 256-bit vector of float32, two of float64.
+const Panel = 8
+
 // Float is the element type of the training arithmetic.
 type Float interface{ float32 | float64 }
 

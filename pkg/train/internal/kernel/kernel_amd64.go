@@ -3,7 +3,7 @@ package kernel
 import "golang.org/x/sys/cpu"
 
 //go:noescape
-func mulAdd4x16F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+func mulAdd8x8F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
 func mulAdd4x8F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
@@ -24,55 +24,40 @@ func name() string {
 	return "go"
 }
 
-// kBlock bounds the stretch of k one micro-kernel call sums over, so that
-// the slice of B it walks (kBlock x cols) stays in the core's L2 cache while
-// every row block of A reuses it. Partial sums are added to C in k order,
-// so the result is still a fixed function of the inputs.
-const kBlock = 256
-
 // mulAddFast runs the assembly micro-kernels over the largest part of C they
 // cover and reports how many rows and columns that is; MulAdd finishes the
-// edges in Go.
+// edges in Go. float32 takes blocks of 8 rows (eight accumulators hide the
+// FMA latency), then one of 4; float64 blocks of 4 rows by two vectors.
 func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneRows, doneCols int) {
-	if !useFMA {
-		return 0, 0
-	}
-	doneRows = rows / 4 * 4
-	if doneRows == 0 {
+	if !useFMA || rows < 4 {
 		return 0, 0
 	}
 	switch a := any(a).(type) {
 	case []float32:
 		b, c := any(b).([]float32), any(c).([]float32)
-		for p0 := 0; p0 < k; p0 += kBlock {
-			kc := min(kBlock, k-p0)
-			for r := 0; r < doneRows; r += 4 {
-				ar := r*rsA + p0*csA
-				j := 0
-				for ; j+16 <= cols; j += 16 {
-					mulAdd4x16F32(kc, &a[ar], rsA, csA, &b[p0*ldb+j], ldb, &c[r*ldc+j], ldc)
-				}
-				for ; j+8 <= cols; j += 8 {
-					mulAdd4x8F32(kc, &a[ar], rsA, csA, &b[p0*ldb+j], ldb, &c[r*ldc+j], ldc)
-				}
-				doneCols = j
+		eights := rows / 8 * 8
+		doneRows = eights + rows%8/4*4
+		for ; doneCols+8 <= cols; doneCols += 8 {
+			j := doneCols
+			for r := 0; r < eights; r += 8 {
+				mulAdd8x8F32(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+			}
+			if doneRows > eights {
+				mulAdd4x8F32(k, &a[eights*rsA], rsA, csA, &b[j], ldb, &c[eights*ldc+j], ldc)
 			}
 		}
 	case []float64:
 		b, c := any(b).([]float64), any(c).([]float64)
-		for p0 := 0; p0 < k; p0 += kBlock {
-			kc := min(kBlock, k-p0)
-			for r := 0; r < doneRows; r += 4 {
-				ar := r*rsA + p0*csA
-				j := 0
-				for ; j+8 <= cols; j += 8 {
-					mulAdd4x8F64(kc, &a[ar], rsA, csA, &b[p0*ldb+j], ldb, &c[r*ldc+j], ldc)
-				}
-				for ; j+4 <= cols; j += 4 {
-					mulAdd4x4F64(kc, &a[ar], rsA, csA, &b[p0*ldb+j], ldb, &c[r*ldc+j], ldc)
-				}
-				doneCols = j
+		doneRows = rows / 4 * 4
+		for r := 0; r < doneRows; r += 4 {
+			j := 0
+			for ; j+8 <= cols; j += 8 {
+				mulAdd4x8F64(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
 			}
+			for ; j+4 <= cols; j += 4 {
+				mulAdd4x4F64(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+			}
+			doneCols = j
 		}
 	}
 	return doneRows, doneCols

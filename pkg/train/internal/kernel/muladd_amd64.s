@@ -1,12 +1,12 @@
 #include "textflag.h"
 
-// Micro-kernels of MulAdd for AVX2 + FMA: a block of C of 4 rows and one or
-// two vectors of columns stays in registers for the whole k loop. Strides are
+// Micro-kernels of MulAdd for AVX2 + FMA: a block of C of 4 or 8 rows and
+// one or two vectors of columns stays in registers for the whole k loop. Strides are
 // in elements. Each C element is summed in k order with one fused
 // multiply-add per term, so the result depends only on the inputs.
 
-// func mulAdd4x16F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
-TEXT ·mulAdd4x16F32(SB), NOSPLIT, $0-64
+// func mulAdd8x8F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·mulAdd8x8F32(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), AX
 	MOVQ a+8(FP), SI
 	MOVQ rsA+16(FP), R8
@@ -19,7 +19,8 @@ TEXT ·mulAdd4x16F32(SB), NOSPLIT, $0-64
 	SHLQ $2, R9
 	SHLQ $2, BX
 	SHLQ $2, CX
-	LEAQ (R8)(R8*2), R13
+	LEAQ (R8)(R8*2), R13 // 3 rows
+	LEAQ (SI)(R8*4), R14 // row 4
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -29,45 +30,53 @@ TEXT ·mulAdd4x16F32(SB), NOSPLIT, $0-64
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 
-loop16f32:
+loop8x8f32:
 	VMOVUPS      (DX), Y8
-	VMOVUPS      32(DX), Y9
-	VBROADCASTSS (SI), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS (SI)(R8*1), Y11
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VFMADD231PS  Y8, Y10, Y1
+	VBROADCASTSS (SI)(R8*2), Y11
 	VFMADD231PS  Y8, Y11, Y2
-	VFMADD231PS  Y9, Y11, Y3
-	VBROADCASTSS (SI)(R8*2), Y12
-	VFMADD231PS  Y8, Y12, Y4
-	VFMADD231PS  Y9, Y12, Y5
-	VBROADCASTSS (SI)(R13*1), Y13
-	VFMADD231PS  Y8, Y13, Y6
-	VFMADD231PS  Y9, Y13, Y7
+	VBROADCASTSS (SI)(R13*1), Y12
+	VFMADD231PS  Y8, Y12, Y3
+	VBROADCASTSS (R14), Y13
+	VFMADD231PS  Y8, Y13, Y4
+	VBROADCASTSS (R14)(R8*1), Y14
+	VFMADD231PS  Y8, Y14, Y5
+	VBROADCASTSS (R14)(R8*2), Y15
+	VFMADD231PS  Y8, Y15, Y6
+	VBROADCASTSS (R14)(R13*1), Y9
+	VFMADD231PS  Y8, Y9, Y7
 	ADDQ         R9, SI
+	ADDQ         R9, R14
 	ADDQ         BX, DX
 	DECQ         AX
-	JNZ          loop16f32
+	JNZ          loop8x8f32
 
 	VADDPS  (DI), Y0, Y0
 	VMOVUPS Y0, (DI)
-	VADDPS  32(DI), Y1, Y1
-	VMOVUPS Y1, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
 	ADDQ    CX, DI
 	VADDPS  (DI), Y2, Y2
 	VMOVUPS Y2, (DI)
-	VADDPS  32(DI), Y3, Y3
-	VMOVUPS Y3, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y3, Y3
+	VMOVUPS Y3, (DI)
 	ADDQ    CX, DI
 	VADDPS  (DI), Y4, Y4
 	VMOVUPS Y4, (DI)
-	VADDPS  32(DI), Y5, Y5
-	VMOVUPS Y5, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y5, Y5
+	VMOVUPS Y5, (DI)
 	ADDQ    CX, DI
 	VADDPS  (DI), Y6, Y6
 	VMOVUPS Y6, (DI)
-	VADDPS  32(DI), Y7, Y7
-	VMOVUPS Y7, 32(DI)
+	ADDQ    CX, DI
+	VADDPS  (DI), Y7, Y7
+	VMOVUPS Y7, (DI)
 	VZEROUPPER
 	RET
 
