@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -67,8 +71,11 @@ func addDBFlag(cmd *cobra.Command, db *string) {
 // findDB returns the --db value, or the only sweep database in the
 // current directory.
 func findDB(flag string) (string, error) {
-	if flag != "" {
-		return flag, nil
+	if flag == "" {
+		return store.FindDB(".")
 	}
-	return store.FindDB(".")
+	if _, err := os.Stat(flag); errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no sweep database at %s (--db)", flag)
+	}
+	return flag, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -38,13 +39,25 @@ search exactly where it stopped.`,
 	return root
 }
 
-// exactArgs is cobra.ExactArgs reporting a usage error.
+// exactArgs is cobra.ExactArgs reporting a usage error that shows the
+// command's usage line, so the user sees what the arguments should be.
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return usageError{err}
+		if len(args) == n {
+			return nil
 		}
-		return nil
+		want := fmt.Sprintf("%d arguments", n)
+		switch n {
+		case 0:
+			want = "no arguments"
+		case 1:
+			want = "1 argument"
+		}
+		hint := ""
+		if n == 0 && cmd.Flags().Lookup("db") != nil {
+			hint = "; name a database with --db"
+		}
+		return usageError{fmt.Errorf("%s takes %s, got %d (usage: %s)%s", cmd.Name(), want, len(args), cmd.UseLine(), hint)}
 	}
 }
 
@@ -67,5 +80,16 @@ func errorLine(err error) string {
 	if errors.Is(err, context.Canceled) {
 		return "interrupted; run the same command again to resume"
 	}
-	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", "; ")), " ")
+	msg := err.Error()
+	// cobra lists suggestions for a mistyped command on lines of their own.
+	if head, names, ok := strings.Cut(msg, "\n\nDid you mean this?\n"); ok {
+		msg = fmt.Sprintf("%s (did you mean %s?)", head, strings.Join(strings.Fields(names), " or "))
+	}
+	var parts []string
+	for _, line := range strings.Split(msg, "\n") {
+		if line = strings.Join(strings.Fields(line), " "); line != "" {
+			parts = append(parts, line)
+		}
+	}
+	return strings.Join(parts, "; ")
 }

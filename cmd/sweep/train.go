@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -59,6 +60,9 @@ type trainOutput struct {
 }
 
 func runTrain(ctx context.Context, opts trainOptions) error {
+	if opts.setL && (math.IsNaN(opts.lambda) || math.IsInf(opts.lambda, 0) || opts.lambda < 0) {
+		return usageError{fmt.Errorf("--lambda must be a finite number >= 0, got %g", opts.lambda)}
+	}
 	cfg, err := search.Load(opts.config)
 	if err != nil {
 		return err
@@ -74,17 +78,18 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 	if err != nil {
 		return err
 	}
-	if cfg.HasSearch() && !opts.json {
-		fmt.Fprintf(opts.errOut, "note: %s has a search section; train runs only the base settings (use \"sweep run\" for the search)\n", opts.config)
-	}
 	loadStart := time.Now()
 	ds, err := search.LoadData(cfg.Data)
 	if err != nil {
 		return err
 	}
 	loadSeconds := time.Since(loadStart).Seconds()
-	if err := tc.Validate(ds.Prepared.NTrain()); err != nil {
+	if err := cfg.CheckFit(nil, tc, ds.Prepared.NTrain()); err != nil {
 		return err
+	}
+	// Noted once the config is known to run, so a failure stays one line.
+	if cfg.HasSearch() && !opts.json {
+		fmt.Fprintf(opts.errOut, "note: %s has a search section; train runs only the base settings (use \"sweep run\" for the search)\n", opts.config)
 	}
 	if !opts.json {
 		fmt.Fprintf(opts.out, "data: %s (%s), %d train / %d validation / %d test examples of %d features, loaded in %.2fs\n",

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"errors"
+
 	"github.com/sweep-ml/sweep/pkg/data"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -64,4 +66,22 @@ func DataSettings(sec DataSection, info *data.Dataset) map[string]any {
 	m["validation_examples"] = info.Val.N
 	m["test_examples"] = info.Test.N
 	return m
+}
+
+// CheckFit checks the settings tc of stage st (nil for the base settings)
+// against a training split of nTrain examples. A setting that does not fit,
+// such as a batch larger than the data, is reported where the config file
+// sets it, like the errors of Validate.
+func (c Config) CheckFit(st *Stage, tc train.Config, nTrain int) error {
+	var te *train.ConfigError
+	if err := tc.Validate(nTrain); !errors.As(err, &te) {
+		return err
+	}
+	path := te.Key
+	if st != nil {
+		if _, ok := c.pos[st.path()+"."+te.Key]; ok {
+			path = st.path() + "." + te.Key
+		}
+	}
+	return c.errorf(path, "%s", te.Reason)
 }
