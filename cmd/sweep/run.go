@@ -15,6 +15,7 @@ type runOptions struct {
 	config  string
 	db      string
 	workers int
+	plan    bool
 	out     io.Writer
 	errOut  io.Writer
 }
@@ -38,6 +39,7 @@ checkpoint, failed ones are retried.`,
 	}
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file (default NAME.db, NAME from the config)")
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
+	cmd.Flags().BoolVar(&opts.plan, "plan", false, "print every stage's trials and whether each is stored, train nothing")
 	return cmd
 }
 
@@ -52,6 +54,9 @@ func runRun(ctx context.Context, opts runOptions) error {
 	dbPath := opts.db
 	if dbPath == "" {
 		dbPath = cfg.Name + ".db"
+	}
+	if opts.plan {
+		return runPlan(ctx, cfg, dbPath, opts.out)
 	}
 	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, opts.workers, opts.out, opts.errOut)
 }

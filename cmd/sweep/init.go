@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sweep-ml/sweep/pkg/search"
+)
+
+type initOptions struct {
+	data  string
+	file  string
+	force bool
+	out   io.Writer
+}
+
+func newInitCmd() *cobra.Command {
+	var opts initOptions
+	cmd := &cobra.Command{
+		Use:   "init [FILE]",
+		Short: "Write a commented starter config (coarse, fine and final stages)",
+		Long: `Write a commented starter config with a coarse, a fine and a final stage to
+FILE (default sweep.yaml; "-" for standard output). With --data embedded (the
+default) it runs as is; idx and cifar10 need the data where the comment says.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageError{fmt.Errorf("init takes at most one file, got %d", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.file = "sweep.yaml"
+			if len(args) == 1 {
+				opts.file = args[0]
+			}
+			opts.out = cmd.OutOrStdout()
+			return runInit(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.data, "data", "embedded", "data source: embedded, idx or cifar10")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite FILE if it exists")
+	return cmd
+}
+
+func runInit(_ context.Context, opts initOptions) error {
+	raw, err := search.Starter(opts.data)
+	if err != nil {
+		return usageError{err}
+	}
+	if opts.file == "-" {
+		_, err := opts.out.Write(raw)
+		return err
+	}
+	if err := createFile(opts.file, raw, opts.force); err != nil {
+		return err
+	}
+	fmt.Fprintf(opts.out, "wrote %s; run it with: sweep run %s\n", opts.file, opts.file)
+	return nil
+}

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sweep-ml/sweep/pkg/report"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+// runPlan prints what `sweep run` would train, reading the database if it
+// exists but never creating or changing it.
+func runPlan(_ context.Context, cfg search.Config, dbPath string, out io.Writer) error {
+	runner, err := search.NewRunner(cfg, search.RunOptions{})
+	if err != nil {
+		return err
+	}
+	var db *store.DB
+	if _, statErr := os.Stat(dbPath); statErr == nil {
+		db, err = store.Open(dbPath, store.Options{ReadOnly: true})
+		if err != nil {
+			if errors.Is(err, store.ErrInUse) {
+				return fmt.Errorf("%w; a sweep is running on %s: wait for it, or use \"sweep status\"", err, dbPath)
+			}
+			return err
+		}
+		defer db.Close()
+	}
+	stages, err := runner.Plan(db)
+	if err != nil {
+		return err
+	}
+	where := dbPath + " (not created yet)"
+	if db != nil {
+		where = dbPath
+	}
+	fmt.Fprintf(out, "sweep %q, database %s\n", cfg.Name, where)
+	return writePlan(out, stages)
+}
+
+func writePlan(w io.Writer, stages []search.PlannedStage) error {
+	for _, ps := range stages {
+		st := ps.Plan.Stage
+		fmt.Fprintf(w, "\nstage %s: %s\n", st.Name, stageSummary(st))
+		for _, warning := range ps.Plan.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warning)
+		}
+		if ps.Pending != "" {
+			fmt.Fprintf(w, "  trials not known yet: %s\n", ps.Pending)
+			continue
+		}
+		for _, name := range slices.Sorted(maps.Keys(ps.Plan.Derived.Ranges)) {
+			fmt.Fprintf(w, "  %s: %s, around the top %d trials of %s\n", name,
+				st.DescribeRange(name, ps.Plan.Derived.Ranges[name]), len(ps.Plan.Derived.From), st.After)
+		}
+		names := paramNames(ps.Plan.Trials)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "  #\tid\tstored\t%s\n", strings.Join(names, "\t"))
+		for _, t := range ps.Plan.Trials {
+			stored := "no"
+			if s, ok := ps.Status[t.ID]; ok {
+				stored = string(s)
+			}
+			if t.Reused {
+				stored += " (reused)"
+			}
+			cells := make([]string, len(names))
+			for i, name := range names {
+				cells[i] = formatParam(name, t.Params[name])
+			}
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, t.ID[:8], stored, strings.Join(cells, "\t"))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func stageSummary(st *search.Stage) string {
+	var parts []string
+	if st.Best > 0 {
+		parts = append(parts, fmt.Sprintf("best %d", st.Best))
+	} else {
+		parts = append(parts, fmt.Sprintf("%s, %d trials", st.Sampler, st.Trials))
+	}
+	if st.Seeds > 1 {
+		parts = append(parts, fmt.Sprintf("%d seeds each", st.Seeds))
+	}
+	if st.After != "" {
+		parts = append(parts, "after "+st.After)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// paramNames lists the parameters that vary in a stage, lambda first.
+func paramNames(trials []search.PlannedTrial) []string {
+	set := map[string]bool{}
+	for _, t := range trials {
+		for name := range t.Params {
+			set[name] = true
+		}
+	}
+	delete(set, "lambda")
+	return append([]string{"lambda"}, slices.Sorted(maps.Keys(set))...)
+}
+
+func formatParam(name string, v float64) string {
+	if name != "lambda" && v == float64(int64(v)) {
+		return fmt.Sprint(int64(v))
+	}
+	return report.Sci(v)
+}
