@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -12,53 +15,111 @@ import (
 )
 
 type reportOptions struct {
-	db     string
-	stage  string
-	top    int
-	format string
-	out    io.Writer
+	db         string
+	stage      string
+	status     string
+	sort       string
+	top        int
+	format     string
+	groupSeeds bool
+	output     string
+	force      bool
+	out        io.Writer
 }
+
+var reportFormats = []string{"table", "json", "csv", "markdown"}
 
 func newReportCmd() *cobra.Command {
 	var opts reportOptions
 	cmd := &cobra.Command{
 		Use:   "report",
 		Short: "Rank a sweep's trials, best validation accuracy first",
-		Args:  exactArgs(0),
+		Long: `Rank a sweep's trials, best validation accuracy first (ties: lower
+validation cost), trials that are not done after the done ones.
+
+--sort orders by another key instead: val_accuracy, train_accuracy and
+test_accuracy sort descending (best first); val_cost, val_loss, seconds and
+parameters (lambda, or any searched setting) sort ascending. Missing values
+and NaN come last; ties keep the ranking order.
+
+The table and markdown forms are for people (lambda in scientific notation,
+accuracies as percentages) and start with a summary of the sweep. csv and
+json keep raw numbers: a value that is missing or not a number is an empty
+cell in csv and null in json.`,
+		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
 			return runReport(cmd.Context(), opts)
 		},
 	}
 	addDBFlag(cmd, &opts.db)
-	cmd.Flags().StringVar(&opts.stage, "stage", "", "only the trials of this stage")
-	cmd.Flags().IntVar(&opts.top, "top", 0, "only the first N trials")
-	cmd.Flags().StringVar(&opts.format, "format", "table", "table or json")
+	f := cmd.Flags()
+	f.StringVar(&opts.stage, "stage", "", "only the trials this stage lists")
+	f.StringVar(&opts.status, "status", "", "only trials with this status: done, diverged, failed, running or pending")
+	f.StringVar(&opts.sort, "sort", "val_accuracy", "sort key: accuracies descending; val_cost, val_loss, seconds, lambda or a parameter name ascending")
+	f.IntVar(&opts.top, "top", 0, "only the first N rows")
+	f.StringVar(&opts.format, "format", "table", "table, markdown, csv or json")
+	f.BoolVar(&opts.groupSeeds, "group-seeds", false, "one row per configuration: mean and standard deviation over its seeds")
+	f.StringVarP(&opts.output, "output", "o", "", "write to this file instead of standard output")
+	f.BoolVar(&opts.force, "force", false, "overwrite the -o file if it exists")
 	return cmd
 }
 
 func runReport(_ context.Context, opts reportOptions) error {
-	if opts.format != "table" && opts.format != "json" {
-		return usageError{fmt.Errorf("--format must be table or json, got %q", opts.format)}
+	if !slices.Contains(reportFormats, opts.format) {
+		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(reportFormats, ", "), opts.format)}
 	}
 	if opts.top < 0 {
 		return usageError{fmt.Errorf("--top must be at least 0, got %d", opts.top)}
+	}
+	if err := checkStatus(opts.status); err != nil {
+		return err
 	}
 	db, err := openForReading(opts.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	return writeRanking(opts.out, db, opts)
+	if opts.output == "" {
+		return writeRanking(opts.out, db, opts)
+	}
+	return report.CreateFile(opts.output, opts.force, func(w io.Writer) error { return writeRanking(w, db, opts) })
 }
 
+func checkStatus(s string) error {
+	valid := []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
+	if s == "" || slices.Contains(valid, store.Status(s)) {
+		return nil
+	}
+	return usageError{fmt.Errorf("--status must be one of done, diverged, failed, running, pending; got %q", s)}
+}
+
+// writeRanking writes the ranking in opts.format ("" is table).
 func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
-	rows, err := report.Rank(db, report.Selection{Stage: opts.stage, Top: opts.top})
+	rows, err := report.Rank(db, report.Selection{
+		Stage: opts.stage, Status: store.Status(opts.status), Sort: opts.sort, GroupSeeds: opts.groupSeeds, Top: opts.top,
+	})
+	if errors.Is(err, report.ErrSortKey) {
+		return usageError{fmt.Errorf("--sort: %w", err)}
+	}
 	if err != nil {
 		return err
 	}
-	if opts.format == "json" {
+	switch opts.format {
+	case "json":
 		return report.WriteJSON(w, rows)
+	case "csv":
+		return report.WriteCSV(w, rows)
+	}
+	sum, err := report.Summarize(db)
+	if err != nil {
+		return err
+	}
+	if opts.format == "markdown" {
+		return report.WriteMarkdown(w, sum, rows)
+	}
+	if err := report.WriteHeader(w, sum); err != nil {
+		return err
 	}
 	return report.WriteTable(w, rows)
 }

@@ -1,73 +1,87 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"math"
 	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
-// Selection chooses the trials of a ranking.
+// Selection chooses and orders the trials of a ranking.
 type Selection struct {
-	Stage string // only trials this stage lists (reused ones included); "" for all
-	Top   int    // at most this many rows; 0 for all
+	Stage  string       // only trials this stage lists (reused ones included); "" for all
+	Status store.Status // only trials with this status; "" for all
+	// Sort is a metric key (see SortKeys) or a parameter name; "" is
+	// val_accuracy, the order of store.Rank.
+	Sort string
+	// GroupSeeds merges the seeds of one configuration into one row.
+	GroupSeeds bool
+	Top        int // at most this many rows; 0 for all
 }
 
-// Row is one ranked trial. Stage is the stage it is listed under, which for
-// a reused trial is not the stage that trained it.
+// Row is one ranked trial, or with Selection.GroupSeeds one configuration.
+// Stage is the stage that trained it; ListedIn the stage it is listed
+// under, which for a reused trial is a later one.
 type Row struct {
 	store.Trial
 	ListedIn string
 	Reused   bool
+	// Seeds is set on grouped rows: the Trial then carries the seeds' mean
+	// metrics and the first seed's id.
+	Seeds *Seeds
 }
 
-// Rank reads the trials of db, best first (see store.Rank).
+// ErrSortKey is wrapped by the error for a sort key that is neither a
+// metric nor a parameter of the ranked trials.
+var ErrSortKey = errors.New("unknown sort key")
+
+// metricCol is one final metric as rankings show and sort it.
+type metricCol struct {
+	key, title string
+	percent    bool // an accuracy: a percentage for people, sorted descending
+	inTable    bool // shown in the table and Markdown forms
+	get        func(*store.Trial) float64
+}
+
+var metricCols = []metricCol{
+	{"val_accuracy", "val acc", true, true, func(t *store.Trial) float64 { return metric(t.Final.ValAccuracy) }},
+	{"val_cost", "val cost", false, true, func(t *store.Trial) float64 { return metric(t.Final.ValCost) }},
+	{"val_loss", "val loss", false, false, func(t *store.Trial) float64 { return metric(t.Final.ValLoss) }},
+	{"train_accuracy", "train acc", true, true, func(t *store.Trial) float64 { return metric(t.Final.TrainAccuracy) }},
+	{"test_accuracy", "test acc", true, true, func(t *store.Trial) float64 { return metric(t.Final.TestAccuracy) }},
+	{"seconds", "seconds", false, true, func(t *store.Trial) float64 { return t.Seconds }},
+}
+
+// SortKeys lists the metric sort keys; any parameter name is one too.
+func SortKeys() []string {
+	keys := make([]string, len(metricCols))
+	for i, c := range metricCols {
+		keys[i] = c.key
+	}
+	return keys
+}
+
+// Rank reads the trials of db that sel chooses, best first.
 func Rank(db *store.DB, sel Selection) ([]Row, error) {
-	stages, err := db.Stages()
+	rows, err := readRows(db, sel.Stage)
 	if err != nil {
 		return nil, err
 	}
-	var rows []Row
-	if sel.Stage == "" {
-		err = db.ForEachTrial(func(t store.Trial) error {
-			rows = append(rows, Row{Trial: t, ListedIn: t.Stage})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	} else {
-		i := slices.IndexFunc(stages, func(s store.Stage) bool { return s.Name == sel.Stage })
-		if i < 0 {
-			names := make([]string, len(stages))
-			for j, s := range stages {
-				names[j] = s.Name
-			}
-			return nil, fmt.Errorf("report: no stage %q in %s (stages: %s)", sel.Stage, db.Path(), strings.Join(names, ", "))
-		}
-		for j, id := range stages[i].TrialIDs {
-			t, err := db.Trial(id)
-			if err != nil {
-				return nil, err
-			}
-			rows = append(rows, Row{Trial: t, ListedIn: sel.Stage, Reused: stages[i].Reused[j]})
-		}
+	if sel.Status != "" {
+		rows = slices.DeleteFunc(rows, func(r Row) bool { return r.Status != sel.Status })
 	}
-	trials := make([]store.Trial, len(rows))
-	byID := make(map[string]Row, len(rows))
-	for i, r := range rows {
-		trials[i] = r.Trial
-		byID[r.ID] = r
+	if sel.GroupSeeds {
+		rows = groupSeeds(rows)
 	}
-	store.Rank(trials)
-	for i, t := range trials {
-		rows[i] = byID[t.ID]
+	if err := sortRows(rows, sel.Sort); err != nil {
+		return nil, err
 	}
 	if sel.Top > 0 && len(rows) > sel.Top {
 		rows = rows[:sel.Top]
@@ -75,8 +89,101 @@ func Rank(db *store.DB, sel Selection) ([]Row, error) {
 	return rows, nil
 }
 
-// searched lists the parameter names that appear in any row, lambda first.
-func searched(rows []Row) []string {
+func readRows(db *store.DB, stage string) ([]Row, error) {
+	var rows []Row
+	if stage == "" {
+		err := db.ForEachTrial(func(t store.Trial) error {
+			rows = append(rows, Row{Trial: t, ListedIn: t.Stage})
+			return nil
+		})
+		return rows, err
+	}
+	stages, err := db.Stages()
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(stages, func(s store.Stage) bool { return s.Name == stage })
+	if i < 0 {
+		names := make([]string, len(stages))
+		for j, s := range stages {
+			names[j] = s.Name
+		}
+		return nil, fmt.Errorf("report: no stage %q in %s (stages: %s)", stage, db.Path(), strings.Join(names, ", "))
+	}
+	for j, id := range stages[i].TrialIDs {
+		t, err := db.Trial(id)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, Row{Trial: t, ListedIn: stage, Reused: stages[i].Reused[j]})
+	}
+	return rows, nil
+}
+
+// sortRows orders rows as store.Rank does, then, for any key but
+// val_accuracy, stably by that key: accuracies descending, everything else
+// ascending, missing and NaN values last.
+func sortRows(rows []Row, key string) error {
+	rankOrder(rows)
+	if key == "" || key == "val_accuracy" {
+		return nil
+	}
+	var get func(*Row) float64
+	desc := false
+	if i := slices.IndexFunc(metricCols, func(c metricCol) bool { return c.key == key }); i >= 0 {
+		get = func(r *Row) float64 { return metricCols[i].get(&r.Trial) }
+		desc = metricCols[i].percent
+	} else if slices.Contains(paramNames(rows), key) {
+		get = func(r *Row) float64 {
+			if v, ok := r.Params[key]; ok {
+				return v
+			}
+			return math.NaN()
+		}
+	} else {
+		keys := append(SortKeys(), paramNames(rows)...)
+		return fmt.Errorf("report: %w %q (valid: %s)", ErrSortKey, key, strings.Join(slices.Compact(keys), ", "))
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int {
+		av, bv := get(&a), get(&b)
+		switch an, bn := math.IsNaN(av), math.IsNaN(bv); {
+		case an || bn:
+			return cmp.Compare(boolInt(an), boolInt(bn))
+		case desc:
+			return cmp.Compare(bv, av)
+		}
+		return cmp.Compare(av, bv)
+	})
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// rankOrder sorts rows with store.Rank. A group ranks as done when any of
+// its seeds is, by its mean metrics.
+func rankOrder(rows []Row) {
+	trials := make([]store.Trial, len(rows))
+	byID := make(map[string]Row, len(rows))
+	for i, r := range rows {
+		trials[i] = r.Trial
+		if r.Seeds != nil && r.Seeds.Done > 0 {
+			trials[i].Status = store.Done
+		}
+		byID[r.ID] = r
+	}
+	store.Rank(trials)
+	for i, t := range trials {
+		rows[i] = byID[t.ID]
+	}
+}
+
+// paramNames lists the parameter names that appear in any row, lambda first.
+func paramNames(rows []Row) []string {
 	set := map[string]bool{}
 	for _, r := range rows {
 		for name := range r.Params {
@@ -94,30 +201,6 @@ func metric(p *float64) float64 {
 	return *p
 }
 
-// WriteTable prints rows as an aligned table for people.
-func WriteTable(w io.Writer, rows []Row) error {
-	names := searched(rows)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	header := []string{"#", "id", "stage", "status"}
-	header = append(header, names...)
-	header = append(header, "val acc", "val cost", "train acc", "test acc", "seconds")
-	fmt.Fprintln(tw, strings.Join(header, "\t"))
-	for i, r := range rows {
-		stage := r.ListedIn
-		if r.Reused {
-			stage += " (reused)"
-		}
-		cells := []string{fmt.Sprint(i + 1), r.ID[:min(8, len(r.ID))], stage, string(r.Status)}
-		for _, name := range names {
-			cells = append(cells, paramString(name, r.Params))
-		}
-		cells = append(cells, Percent(metric(r.Final.ValAccuracy)), Fixed(metric(r.Final.ValCost)),
-			Percent(metric(r.Final.TrainAccuracy)), Percent(metric(r.Final.TestAccuracy)), fmt.Sprintf("%.1f", r.Seconds))
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	return tw.Flush()
-}
-
 // paramString formats a parameter for people: lambda and other values
 // spanning decades in scientific notation, whole numbers as integers.
 func paramString(name string, params map[string]float64) string {
@@ -132,6 +215,8 @@ func paramString(name string, params map[string]float64) string {
 }
 
 // JSONTrial is a ranked trial in machine form; its keys are a contract.
+// Grouped rows add seeds, seed_ids and std (sample standard deviations of
+// the metrics, null with fewer than two values) and carry mean metrics.
 type JSONTrial struct {
 	ID            string             `json:"id"`
 	Stage         string             `json:"stage"`
@@ -150,6 +235,10 @@ type JSONTrial struct {
 	Error         string             `json:"error,omitempty"`
 	DivergedStep  int                `json:"diverged_step,omitempty"`
 	Kernel        string             `json:"kernel,omitempty"`
+	Seeds         int                `json:"seeds,omitempty"`
+	SeedIDs       []string           `json:"seed_ids,omitempty"`
+	SeedsDone     *int               `json:"seeds_done,omitempty"`
+	Std           map[string]Number  `json:"std,omitempty"`
 }
 
 func number(p *float64) *Number {
@@ -174,6 +263,13 @@ func WriteJSON(w io.Writer, rows []Row) error {
 			ValAccuracy: number(r.Final.ValAccuracy), ValCost: number(r.Final.ValCost), ValLoss: number(r.Final.ValLoss),
 			TrainAccuracy: number(r.Final.TrainAccuracy), TestAccuracy: number(r.Final.TestAccuracy),
 			Seconds: r.Seconds, WallSeconds: r.WallSeconds, Error: r.Error, DivergedStep: r.DivergedStep, Kernel: r.Kernel,
+		}
+		if s := r.Seeds; s != nil {
+			out[i].Seeds, out[i].SeedIDs, out[i].SeedsDone = len(s.IDs), s.IDs, &s.Done
+			out[i].Std = make(map[string]Number, len(s.Std))
+			for k, v := range s.Std {
+				out[i].Std[k] = Number(v)
+			}
 		}
 	}
 	enc := json.NewEncoder(w)
