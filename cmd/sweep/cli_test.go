@@ -619,14 +619,14 @@ func TestFindsTheOnlyDatabase(t *testing.T) {
 }
 
 // slowSweep trains long enough (a few seconds a trial) to be interrupted
-// mid-trial, with checkpoints to resume from.
+// mid-trial, after its first checkpoint (at every half cycle).
 const slowSweep = `name: slow
 seed: 3
 data: {source: embedded}
 model: {hidden: 50}
 training:
   batch_size: 100
-  step_size: 2 epochs
+  step_size: 6 epochs
   cycles: 2
   records_per_cycle: 4
   eta_max: 0.05
@@ -681,7 +681,8 @@ func slowReference(t *testing.T) string {
 }
 
 // waitForProgress waits until the status snapshot beside db shows a
-// running trial past its first update.
+// running trial past its first checkpoint, a quarter of the way through
+// its two cycles, so that a rerun resumes it rather than restarting it.
 func waitForProgress(t *testing.T, p *process, db string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -694,12 +695,13 @@ func waitForProgress(t *testing.T, p *process, db string) {
 		var snap struct {
 			Live    bool `json:"live"`
 			Running []struct {
-				Step int `json:"step"`
+				Step       int `json:"step"`
+				TotalSteps int `json:"total_steps"`
 			} `json:"running"`
 		}
 		if b, err := os.ReadFile(db + ".status"); err == nil && json.Unmarshal(b, &snap) == nil && snap.Live {
 			for _, rt := range snap.Running {
-				if rt.Step > 0 {
+				if rt.Step > rt.TotalSteps/4 && rt.Step < rt.TotalSteps {
 					return
 				}
 			}
