@@ -56,8 +56,8 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 		}
 	}
 	clear(g.w1p)
-	for q := 0; q < n.mp; q += kernel.Panel {
-		kernel.MulAdd(n.d, kernel.Panel, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], kernel.Panel)
+	for q := 0; q < n.mp; q += n.pw {
+		kernel.MulAdd(n.d, n.pw, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], n.pw)
 	}
 }
 

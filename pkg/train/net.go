@@ -14,37 +14,36 @@ const (
 	shuffleStream = 0x5eed_0002
 )
 
-// hiddenPad rounds the hidden layer up to whole kernel panels. The extra
-// units start at zero and stay there exactly (their pre-activation is 0, so
-// ReLU's gradient is 0 and so is the penalty's), so padding never changes a
-// result.
-const hiddenPad = kernel.Panel
-
 // network holds the weights in the layout the kernels want. W1 is stored in
-// panels of kernel.Panel hidden units: panel q holds units q·P..q·P+P-1 as a
-// d x P row-major block, so the forward product streams each panel from
-// contiguous memory and the backward product writes its gradient the same
-// way. W2 is transposed (mp x K). Hidden units are padded to mp.
+// panels of pw hidden units (kernel.Panel): panel q holds units
+// q·pw..q·pw+pw-1 as a d x pw row-major block, so the forward product streams
+// each panel from contiguous memory and the backward product writes its
+// gradient the same way. W2 is transposed (mp x K).
+//
+// Hidden units are padded to whole panels, mp in all. The extra units start
+// at zero and stay there exactly (their pre-activation is 0, so ReLU's
+// gradient is 0 and so is the penalty's), so padding never changes a result.
 type network[T kernel.Float] struct {
-	d, m, mp, k int
-	w1p, b1     []T
-	w2t, b2     []T
+	d, m, mp, k, pw int
+	w1p, b1         []T
+	w2t, b2         []T
 }
 
 // w1At is the index in w1p of W1[unit][feature].
 func (n *network[T]) w1At(unit, feature int) int {
-	return (unit/kernel.Panel)*n.d*kernel.Panel + feature*kernel.Panel + unit%kernel.Panel
+	return (unit/n.pw)*n.d*n.pw + feature*n.pw + unit%n.pw
 }
 
 // unitOf is the hidden unit of w1p[i].
 func (n *network[T]) unitOf(i int) int {
-	return i/(n.d*kernel.Panel)*kernel.Panel + i%kernel.Panel
+	return i/(n.d*n.pw)*n.pw + i%n.pw
 }
 
 func newNetwork[T kernel.Float](d, m, k int) *network[T] {
-	mp := (m + hiddenPad - 1) / hiddenPad * hiddenPad
+	pw := kernel.Panel[T]()
+	mp := (m + pw - 1) / pw * pw
 	return &network[T]{
-		d: d, m: m, mp: mp, k: k,
+		d: d, m: m, mp: mp, k: k, pw: pw,
 		w1p: make([]T, d*mp), b1: make([]T, mp),
 		w2t: make([]T, mp*k), b2: make([]T, k),
 	}
@@ -128,8 +127,8 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	for i := range rows {
 		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
 	}
-	for q := 0; q < n.mp; q += kernel.Panel {
-		kernel.MulAdd(rows, kernel.Panel, n.d, x, n.d, 1, n.w1p[q*n.d:], kernel.Panel, h[q:], n.mp)
+	for q := 0; q < n.mp; q += n.pw {
+		kernel.MulAdd(rows, n.pw, n.d, x, n.d, 1, n.w1p[q*n.d:], n.pw, h[q:], n.mp)
 	}
 	for i, v := range h[:rows*n.mp] {
 		if !(v > 0) { // also maps NaN to 0; divergence is caught from the scores

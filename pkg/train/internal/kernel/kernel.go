@@ -3,9 +3,17 @@
 // timing or on how many trials run beside it.
 package kernel
 
+//go:generate go run ./gen -o muladd_amd64.s
+
 // Panel is the width of the column panels the training loop stores W1 in:
-// one 256-bit vector of float32, two of float64.
-const Panel = 8
+// one vector of float32 (16 with AVX-512, else 8), and 8 float64.
+func Panel[T Float]() int {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return panel32()
+	}
+	return 8
+}
 
 // Float is the element type of the training arithmetic.
 type Float interface{ float32 | float64 }
@@ -94,7 +102,7 @@ func mulAdd2x4[T Float](k int, a []T, rsA, csA int, b []T, ldb int, c0, c1 []T) 
 	c1[3] += s13
 }
 
-// Name says which implementation MulAdd runs: "avx2-fma" or "go". It is
+// Name says which implementation MulAdd runs: "avx512", "avx2-fma" or "go". It is
 // stored with every trial because the two round differently (fused
 // multiply-add), so results are bit-identical only on one kernel path.
 func Name() string { return name() }

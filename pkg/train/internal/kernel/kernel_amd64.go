@@ -14,51 +14,94 @@ func mulAdd4x8F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float
 //go:noescape
 func mulAdd4x4F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
-// useFMA is decided once at start-up; tests switch it to check both paths.
-var useFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+//go:noescape
+func mulAdd8x16F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd4x16F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd8x8F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd4x8F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+// The kernel path is decided once at start-up; tests switch it to check
+// every path the CPU can run.
+var (
+	useFMA    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX512 = useFMA && cpu.X86.HasAVX512F
+)
 
 func name() string {
-	if useFMA {
+	switch {
+	case useAVX512:
+		return "avx512"
+	case useFMA:
 		return "avx2-fma"
 	}
 	return "go"
 }
 
+func panel32() int {
+	if useAVX512 {
+		return 16
+	}
+	return 8
+}
+
+// kernelFunc is the signature every micro-kernel shares.
+type kernelFunc[T Float] func(k int, a *T, rsA, csA int, b *T, ldb int, c *T, ldc int)
+
+// blockKernels are the micro-kernels for one element type and column width:
+// eight rows at a time, then four.
+type blockKernels[T Float] struct {
+	width        int
+	rows8, rows4 kernelFunc[T]
+}
+
 // mulAddFast runs the assembly micro-kernels over the largest part of C they
 // cover and reports how many rows and columns that is; MulAdd finishes the
-// edges in Go. float32 takes blocks of 8 rows (eight accumulators hide the
-// FMA latency), then one of 4; float64 blocks of 4 rows by two vectors.
+// edges in Go. The widest column blocks go first (a whole panel), then
+// narrower ones for what is left.
 func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneRows, doneCols int) {
 	if !useFMA || rows < 4 {
 		return 0, 0
 	}
-	switch a := any(a).(type) {
+	var blocks []blockKernels[T]
+	switch any(a).(type) {
 	case []float32:
-		b, c := any(b).([]float32), any(c).([]float32)
-		eights := rows / 8 * 8
-		doneRows = eights + rows%8/4*4
-		for ; doneCols+8 <= cols; doneCols += 8 {
-			j := doneCols
-			for r := 0; r < eights; r += 8 {
-				mulAdd8x8F32(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
-			}
-			if doneRows > eights {
-				mulAdd4x8F32(k, &a[eights*rsA], rsA, csA, &b[j], ldb, &c[eights*ldc+j], ldc)
-			}
+		if useAVX512 {
+			blocks = append(blocks, blockKernels[T]{16, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
 		}
+		blocks = append(blocks, blockKernels[T]{8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
 	case []float64:
-		b, c := any(b).([]float64), any(c).([]float64)
-		doneRows = rows / 4 * 4
-		for r := 0; r < doneRows; r += 4 {
-			j := 0
-			for ; j+8 <= cols; j += 8 {
-				mulAdd4x8F64(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+		if useAVX512 {
+			blocks = append(blocks, blockKernels[T]{8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
+		} else {
+			blocks = append(blocks, blockKernels[T]{8, nil, asKernel[T](mulAdd4x8F64)})
+		}
+		blocks = append(blocks, blockKernels[T]{4, nil, asKernel[T](mulAdd4x4F64)})
+	}
+	doneRows = rows / 4 * 4
+	for _, bk := range blocks {
+		for ; doneCols+bk.width <= cols; doneCols += bk.width {
+			j, r := doneCols, 0
+			if bk.rows8 != nil {
+				for ; r+8 <= rows; r += 8 {
+					bk.rows8(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+				}
 			}
-			for ; j+4 <= cols; j += 4 {
-				mulAdd4x4F64(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+			for ; r+4 <= rows; r += 4 {
+				bk.rows4(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
 			}
-			doneCols = j
 		}
 	}
 	return doneRows, doneCols
+}
+
+// asKernel views a kernel of a concrete element type as one of T; it is only
+// called where T is that type.
+func asKernel[T Float, K any](f K) kernelFunc[T] {
+	return any(f).(func(int, *T, int, int, *T, int, *T, int))
 }
