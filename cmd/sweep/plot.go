@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sweep-ml/sweep/pkg/report"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+type plotOptions struct {
+	db     string
+	trials []string // ids or unique prefixes; none for the sweep's plots
+	top    int
+	dir    string
+	format string
+	force  bool
+	out    io.Writer
+}
+
+func newPlotCmd() *cobra.Command {
+	var opts plotOptions
+	cmd := &cobra.Command{
+		Use:   "plot [TRIAL...]",
+		Short: "Draw a sweep's results and its trials' training curves as PNG or SVG files",
+		Long: `Without arguments, draw the sweep: validation accuracy against lambda for every
+trial (accuracy-vs-lambda), the validation curves of the --top best trials
+overlaid (top-curves), and each of those trials' own curves (trial-ID: cost,
+loss and accuracy against the update step, and the learning rate). With
+TRIAL arguments (ids or unique prefixes), draw only those trials' curves.
+Files go to the -o directory, created if missing; existing files are kept
+unless --force.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.trials, opts.out = args, cmd.OutOrStdout()
+			return runPlot(cmd.Context(), opts)
+		},
+	}
+	addDBFlag(cmd, &opts.db)
+	cmd.Flags().IntVar(&opts.top, "top", 5, "how many of the best trials to draw")
+	cmd.Flags().StringVarP(&opts.dir, "output", "o", "plots", "directory for the image files")
+	cmd.Flags().StringVar(&opts.format, "format", "png", "png or svg")
+	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite existing files")
+	return cmd
+}
+
+// plotFile is one image to write.
+type plotFile struct {
+	name string
+	draw func(w io.Writer) error
+}
+
+func runPlot(_ context.Context, opts plotOptions) error {
+	if !slices.Contains(report.PlotFormats, opts.format) {
+		return usageError{fmt.Errorf("--format must be png or svg, got %q", opts.format)}
+	}
+	if opts.top < 1 {
+		return usageError{fmt.Errorf("--top must be at least 1, got %d", opts.top)}
+	}
+	db, err := openForReading(opts.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var files []plotFile
+	var trials []store.Trial
+	if len(opts.trials) > 0 {
+		if trials, err = findTrials(db, opts.trials); err != nil {
+			return err
+		}
+	} else {
+		files = append(files,
+			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(w, opts.format, db) }},
+			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(w, opts.format, db, opts.top) }})
+		rows, err := report.Rank(db, report.Selection{Top: opts.top})
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if r.Status == store.Done {
+				trials = append(trials, r.Trial)
+			}
+		}
+	}
+	for _, t := range trials {
+		files = append(files, plotFile{"trial-" + t.ID[:min(8, len(t.ID))], func(w io.Writer) error {
+			h, err := db.History(t.ID)
+			if err != nil {
+				return err
+			}
+			return report.PlotTrial(w, opts.format, t, h)
+		}})
+	}
+
+	if err := os.MkdirAll(opts.dir, 0o755); err != nil {
+		return err
+	}
+	// Refuse before drawing anything, so a refusal leaves no half set.
+	for i := range files {
+		files[i].name = filepath.Join(opts.dir, files[i].name+"."+opts.format)
+		if _, err := os.Lstat(files[i].name); !opts.force && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s already exists; use --force to overwrite it", files[i].name)
+		}
+	}
+	for _, f := range files {
+		if err := report.CreateFile(f.name, opts.force, f.draw); err != nil {
+			return err
+		}
+		fmt.Fprintln(opts.out, f.name)
+	}
+	return nil
+}
+
+// findTrials resolves trial ids or unique id prefixes, in the order given.
+func findTrials(db *store.DB, prefixes []string) ([]store.Trial, error) {
+	var all []store.Trial
+	if err := db.ForEachTrial(func(t store.Trial) error {
+		all = append(all, t)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]store.Trial, 0, len(prefixes))
+	for _, p := range prefixes {
+		var match []store.Trial
+		for _, t := range all {
+			if strings.HasPrefix(t.ID, p) {
+				match = append(match, t)
+			}
+		}
+		switch {
+		case p == "" || len(match) == 0:
+			return nil, fmt.Errorf("no trial %q in %s", p, db.Path())
+		case len(match) > 1:
+			return nil, fmt.Errorf("trial %q is ambiguous in %s: %d trials start with it", p, db.Path(), len(match))
+		}
+		out = append(out, match[0])
+	}
+	return out, nil
+}
