@@ -268,7 +268,14 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 		if gctx.Err() != nil {
 			break
 		}
-		g.Go(func() error { return r.runTrial(gctx, t) })
+		g.Go(func() error {
+			err := r.runTrial(gctx, t)
+			if err != nil && err != gctx.Err() {
+				// Name the trial a store error stopped the sweep at.
+				err = fmt.Errorf("search: trial %s: %w", t.ID, err)
+			}
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return err
