@@ -97,8 +97,8 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := tc.Validate(ds.Prepared.NTrain()); err != nil {
-			return nil, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+		if err := cfg.CheckFit(st, tc, ds.Prepared.NTrain()); err != nil {
+			return nil, err
 		}
 	}
 	return r, nil
@@ -380,13 +380,9 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 		weights = &store.Weights{M: w.M, D: w.D, K: w.K, W1: w.W1, B1: w.B1, W2: w.W2, B2: w.B2,
 			Mean: t.Data.Prepared.Mean, Std: t.Data.Prepared.Std}
 	case errors.As(err, &div):
+		// No final metrics: the accuracy of a network of NaNs means nothing.
 		meta.Status, meta.DivergedStep, meta.Error = store.Diverged, div.Step, err.Error()
 		history = div.History
-		if len(history) > 0 {
-			last := history[len(history)-1]
-			meta.Final = store.Metrics{TrainCost: ptr(last.TrainCost), TrainAccuracy: ptr(last.TrainAccuracy),
-				ValCost: ptr(last.ValCost), ValAccuracy: ptr(last.ValAccuracy)}
-		}
 	case errors.As(err, &serr):
 		return serr.err
 	case ctx.Err() != nil:

@@ -90,6 +90,14 @@ func DefaultConfig() Config {
 	}
 }
 
+// Bounds that keep an absurd setting from exhausting memory or running for
+// ever: a hidden layer of 65536 units on 3072 features already holds a
+// billion weights.
+const (
+	MaxHidden = 1 << 16
+	MaxCycles = 10000
+)
+
 // ErrInvalidConfig is wrapped by every error Validate returns.
 var ErrInvalidConfig = errors.New("invalid training config")
 
@@ -110,8 +118,8 @@ func (c Config) Validate(nTrain int) error {
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch {
-	case c.Hidden < 1:
-		return bad("model.hidden", "must be at least 1, got %d", c.Hidden)
+	case c.Hidden < 1 || c.Hidden > MaxHidden:
+		return bad("model.hidden", "must be between 1 and %d, got %d", MaxHidden, c.Hidden)
 	case c.BatchSize < 1:
 		return bad("training.batch_size", "must be at least 1, got %d", c.BatchSize)
 	case nTrain > 0 && c.BatchSize > nTrain:
@@ -124,8 +132,8 @@ func (c Config) Validate(nTrain int) error {
 		return bad("training.eta_min", "%g is larger than training.eta_max %g", c.EtaMin, c.EtaMax)
 	case c.StepSize.Updates < 0 || c.StepSize.Epochs < 0 || (c.StepSize.Updates == 0) == (c.StepSize.Epochs == 0):
 		return bad("training.step_size", "must be a positive number of updates or \"K epochs\", got %s", c.StepSize)
-	case c.Cycles < 1:
-		return bad("training.cycles", "must be at least 1, got %d", c.Cycles)
+	case c.Cycles < 1 || c.Cycles > MaxCycles:
+		return bad("training.cycles", "must be between 1 and %d, got %d", MaxCycles, c.Cycles)
 	case !finite(c.Lambda) || c.Lambda < 0:
 		return bad("training.lambda", "must be a finite number >= 0, got %g", c.Lambda)
 	case c.RecordsPerCycle < 1:
@@ -139,7 +147,7 @@ func (c Config) Validate(nTrain int) error {
 	}
 	if nTrain > 0 {
 		perEpoch := nTrain / c.BatchSize
-		if ns := c.StepSize.Resolve(perEpoch); 2*c.RecordsPerCycle > 2*ns {
+		if ns := c.StepSize.Resolve(perEpoch); c.RecordsPerCycle > 2*ns {
 			return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, 2*ns)
 		}
 	}
