@@ -476,7 +476,7 @@ var reportKeys = []string{"id", "stage", "status", "params", "config", "val_accu
 	"train_accuracy", "test_accuracy", "seconds", "wall_seconds"}
 
 // Keys beyond the contract that report --format json also documents.
-var reportExtraKeys = []string{"trained_in", "reused", "kernel", "error", "diverged_step"}
+var reportExtraKeys = []string{"trained_in", "reused", "own_data", "kernel", "error", "diverged_step"}
 
 func TestRunReportStatusResume(t *testing.T) {
 	dir := t.TempDir()

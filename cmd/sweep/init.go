@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sweep-ml/sweep/pkg/report"
 	"github.com/sweep-ml/sweep/pkg/search"
 )
 
@@ -54,7 +55,11 @@ func runInit(_ context.Context, opts initOptions) error {
 		_, err := opts.out.Write(raw)
 		return err
 	}
-	if err := createFile(opts.file, raw, opts.force); err != nil {
+	err = report.CreateFile(opts.file, opts.force, func(w io.Writer) error {
+		_, err := w.Write(raw)
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(opts.out, "wrote %s; run it with: sweep run %s\n", opts.file, opts.file)

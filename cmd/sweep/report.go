@@ -27,7 +27,7 @@ type reportOptions struct {
 	out        io.Writer
 }
 
-var reportFormats = []string{"table", "json", "csv", "markdown"}
+var reportFormats = []string{"table", "json", "csv", "markdown", "html"}
 
 func newReportCmd() *cobra.Command {
 	var opts reportOptions
@@ -45,7 +45,12 @@ and NaN come last; ties keep the ranking order.
 The table and markdown forms are for people (lambda in scientific notation,
 accuracies as percentages) and start with a summary of the sweep. csv and
 json keep raw numbers: a value that is missing or not a number is an empty
-cell in csv and null in json.`,
+cell in csv and null in json.
+
+--format html writes one self-contained page for the whole sweep (no
+network needed to view it): the summary, the ranking (click a column to
+sort, a row to see its curves) and the accuracy-vs-lambda and learning-curve
+plots. Use it with -o report.html.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
@@ -58,7 +63,7 @@ cell in csv and null in json.`,
 	f.StringVar(&opts.status, "status", "", "only trials with this status: done, diverged, failed, running or pending")
 	f.StringVar(&opts.sort, "sort", "val_accuracy", "sort key: accuracies descending; val_cost, val_loss, seconds, lambda or a parameter name ascending")
 	f.IntVar(&opts.top, "top", 0, "only the first N rows")
-	f.StringVar(&opts.format, "format", "table", "table, markdown, csv or json")
+	f.StringVar(&opts.format, "format", "table", "table, markdown, csv, json or html")
 	f.BoolVar(&opts.groupSeeds, "group-seeds", false, "one row per configuration: mean and standard deviation over its seeds")
 	f.StringVarP(&opts.output, "output", "o", "", "write to this file instead of standard output")
 	f.BoolVar(&opts.force, "force", false, "overwrite the -o file if it exists")
@@ -74,6 +79,9 @@ func runReport(_ context.Context, opts reportOptions) error {
 	}
 	if err := checkStatus(opts.status); err != nil {
 		return err
+	}
+	if opts.format == "html" && (opts.stage != "" || opts.status != "" || opts.groupSeeds || opts.top != 0 || opts.sort != "val_accuracy") {
+		return usageError{errors.New("--format html shows the whole sweep (sort it in the page); --stage, --status, --sort, --top and --group-seeds do not apply")}
 	}
 	db, err := openForReading(opts.db)
 	if err != nil {
@@ -96,6 +104,9 @@ func checkStatus(s string) error {
 
 // writeRanking writes the ranking in opts.format ("" is table).
 func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
+	if opts.format == "html" {
+		return report.WriteHTML(w, db, report.HTMLOptions{})
+	}
 	rows, err := report.Rank(db, report.Selection{
 		Stage: opts.stage, Status: store.Status(opts.status), Sort: opts.sort, GroupSeeds: opts.groupSeeds, Top: opts.top,
 	})

@@ -35,7 +35,7 @@ search exactly where it stopped.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newShowCmd(), newExportCmd(), newPlotCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd())
 	return root
 }
 

@@ -33,6 +33,10 @@ type Row struct {
 	store.Trial
 	ListedIn string
 	Reused   bool
+	// OwnData marks a trial of a stage with its own data section. Its
+	// validation set differs from the other stages', so it is ranked on
+	// its own, after them.
+	OwnData bool
 	// Seeds is set on grouped rows: the Trial then carries the seeds' mean
 	// metrics and the first seed's id.
 	Seeds *Seeds
@@ -83,10 +87,37 @@ func Rank(db *store.DB, sel Selection) ([]Row, error) {
 	if err := sortRows(rows, sel.Sort); err != nil {
 		return nil, err
 	}
+	if err := separateOwnData(db, rows); err != nil {
+		return nil, err
+	}
 	if sel.Top > 0 && len(rows) > sel.Top {
 		rows = rows[:sel.Top]
 	}
 	return rows, nil
+}
+
+// separateOwnData marks the rows of stages with their own data section and
+// moves them after the others, each such stage a group in stage order,
+// keeping the order within groups.
+func separateOwnData(db *store.DB, rows []Row) error {
+	stages, err := db.Stages()
+	if err != nil {
+		return err
+	}
+	group := map[string]int{} // stage → 1 + its index, for stages with their own data
+	for _, st := range stages {
+		var spec struct {
+			Data json.RawMessage `json:"data"`
+		}
+		if json.Unmarshal(st.Spec, &spec) == nil && len(spec.Data) > 0 {
+			group[st.Name] = 1 + st.Index
+		}
+	}
+	for i := range rows {
+		rows[i].OwnData = group[rows[i].Stage] > 0
+	}
+	slices.SortStableFunc(rows, func(a, b Row) int { return cmp.Compare(group[a.Stage], group[b.Stage]) })
+	return nil
 }
 
 func readRows(db *store.DB, stage string) ([]Row, error) {
@@ -222,6 +253,7 @@ type JSONTrial struct {
 	Stage         string             `json:"stage"`
 	TrainedIn     string             `json:"trained_in"`
 	Reused        bool               `json:"reused"`
+	OwnData       bool               `json:"own_data"` // ranked apart: the stage has its own data section
 	Status        string             `json:"status"`
 	Params        map[string]float64 `json:"params"`
 	Config        json.RawMessage    `json:"config"`
@@ -258,7 +290,7 @@ func WriteJSON(w io.Writer, rows []Row) error {
 			cfg = json.RawMessage("null")
 		}
 		out[i] = JSONTrial{
-			ID: r.ID, Stage: r.ListedIn, TrainedIn: r.Stage, Reused: r.Reused, Status: string(r.Status),
+			ID: r.ID, Stage: r.ListedIn, TrainedIn: r.Stage, Reused: r.Reused, OwnData: r.OwnData, Status: string(r.Status),
 			Params: r.Params, Config: cfg,
 			ValAccuracy: number(r.Final.ValAccuracy), ValCost: number(r.Final.ValCost), ValLoss: number(r.Final.ValLoss),
 			TrainAccuracy: number(r.Final.TrainAccuracy), TestAccuracy: number(r.Final.TestAccuracy),

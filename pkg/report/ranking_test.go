@@ -55,7 +55,8 @@ var fixtures = []fixture{
 
 // fixedDB builds a small database through the store API: three stages, a
 // diverged and a failed trial, a NaN metric, a trial without test
-// accuracy, a reused trial and two seeds of one configuration.
+// accuracy, a reused trial, two seeds of one configuration and a final
+// stage with its own data section (ranked on its own).
 func fixedDB(t testing.TB) *store.DB {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "fixed.db")
@@ -79,7 +80,7 @@ func fixedDB(t testing.TB) *store.DB {
 		Derived:  []byte(`{"ranges":{"lambda":[-4.25,-2.75]},"from":["c2bbbbbbbbbbbbbbbbbbbbbb","c1aaaaaaaaaaaaaaaaaaaaaa","c3cccccccccccccccccccccc"]}`),
 		TrialIDs: []string{fixtures[4].id, fixtures[5].id, fixtures[6].id}}))
 	must(db.PutStage(store.Stage{Name: "final", Index: 2,
-		Spec:     []byte(`{"name":"final","after":"fine","best":1,"seeds":1}`),
+		Spec:     []byte(`{"name":"final","after":"fine","best":1,"seeds":1,"data":{"validation":{"holdout":1000}}}`),
 		Derived:  []byte(`{"sources":["f1eeeeeeeeeeeeeeeeeeeeee"]}`),
 		TrialIDs: []string{fixtures[7].id, fixtures[1].id}, Reused: []bool{false, true}}))
 	start := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
@@ -205,14 +206,16 @@ func TestSortOrder(t *testing.T) {
 		want []string // id prefixes, in order
 	}{
 		// Best first (f2 before c2: same accuracy, lower cost); the reused
-		// c2 is listed once, under its own stage, without --stage.
-		{"", []string{"t1", "f1e", "f2", "c2", "f1f", "c1", "c3", "c4"}},
+		// c2 is listed once, under its own stage, without --stage. The
+		// final stage has its own data section, so t1 is ranked apart,
+		// after the others, whatever the key.
+		{"", []string{"f1e", "f2", "c2", "f1f", "c1", "c3", "c4", "t1"}},
 		// Descending, NaN/missing last, ties in ranking order.
-		{"test_accuracy", []string{"t1", "f1e", "c2", "f1f", "c1", "f2", "c3", "c4"}},
+		{"test_accuracy", []string{"f1e", "c2", "f1f", "c1", "f2", "c3", "c4", "t1"}},
 		// Ascending; c3's NaN cost and c4's missing one last.
-		{"val_cost", []string{"t1", "f1e", "f1f", "f2", "c2", "c1", "c3", "c4"}},
+		{"val_cost", []string{"f1e", "f1f", "f2", "c2", "c1", "c3", "c4", "t1"}},
 		{"seconds", []string{"c4", "c3", "f1e", "c1", "c2", "f2", "f1f", "t1"}},
-		{"hidden", []string{"t1", "f1e", "f2", "c2", "f1f", "c1", "c3", "c4"}},
+		{"hidden", []string{"f1e", "f2", "c2", "f1f", "c1", "c3", "c4", "t1"}},
 	} {
 		rows, err := Rank(db, Selection{Sort: tc.key})
 		if err != nil {

@@ -224,12 +224,21 @@ func humanCells(rows []Row) [][]string {
 		}
 	}
 	out := [][]string{header}
+	rank := 0
 	for i, r := range rows {
 		stage := r.ListedIn
 		if r.Reused {
 			stage += " (reused)"
 		}
-		cells := []string{strconv.Itoa(i + 1), shortID(r.ID), stage, string(r.Status)}
+		// A stage with its own data is ranked on its own: numbering restarts.
+		rank++
+		if r.OwnData {
+			stage += " (own data)"
+			if i > 0 && rows[i-1].Stage != r.Stage {
+				rank = 1
+			}
+		}
+		cells := []string{strconv.Itoa(rank), shortID(r.ID), stage, string(r.Status)}
 		if grouped {
 			seeds := strconv.Itoa(len(r.Seeds.IDs))
 			if n := len(r.Seeds.IDs); n > 1 && r.Seeds.Done != n {
