@@ -204,7 +204,7 @@ search:
 		`"search":{"stages":[{"name":"a","sampler":"grid","seeds":1,"space":{"hidden":{"choice":[10,20]},"lambda":{"log10":[-5,-1]}},"trials":2},` +
 		`{"after":"a","best":1,"data":{"validation":{"holdout":10}},"name":"b","seeds":1,"training":{"step_size":"3 epochs"}}],"workers":0},` +
 		`"seed":111,"training":{"batch_size":100,"cycles":2,"eta_max":0.1,"eta_min":0.00001,"gamma":0.99994,"lambda":0.0001,` +
-		`"precision":"float64","records_per_cycle":10,"schedule":"triangular","shuffle":false,"step_size":"2 epochs"}}`
+		`"precision":"float32","records_per_cycle":10,"schedule":"triangular","shuffle":false,"step_size":"2 epochs"}}`
 	if string(got) != want {
 		t.Errorf("resolved\n got %s\nwant %s", got, want)
 	}

@@ -59,7 +59,7 @@ training:
   records_per_cycle: 10       # history points per cycle (cost, loss, accuracy)
   # schedule: triangular      # triangular | triangular2 | exp_range (with gamma)
   # shuffle: false            # reshuffle the batches every epoch
-  # precision: float64        # float64 | float32
+  # precision: float32        # float32 (the default) or float64
 
 search:
   # workers: 2                # trials trained at once (default: all CPUs)

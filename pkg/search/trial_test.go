@@ -33,7 +33,7 @@ func TestTrialIDStability(t *testing.T) {
 		"lambda":            func(c *train.Config) { c.Lambda = 2e-4 },
 		"hidden":            func(c *train.Config) { c.Hidden++ },
 		"records_per_cycle": func(c *train.Config) { c.RecordsPerCycle++ },
-		"precision":         func(c *train.Config) { c.Precision = train.Float32 },
+		"precision":         func(c *train.Config) { c.Precision = train.Float64 },
 		"seed":              func(c *train.Config) { c.Seed++ },
 		"step_size":         func(c *train.Config) { c.StepSize = train.StepSize{Updates: 1100} },
 		"shuffle":           func(c *train.Config) { c.Shuffle = true },

@@ -218,7 +218,7 @@ func TestResumeRejectsForeignCheckpoint(t *testing.T) {
 	var ck *Checkpoint
 	mustTrain(t, cfg, ds, Options{OnCheckpoint: func(c *Checkpoint) error { ck = c; return nil }})
 	for name, mutate := range map[string]func(*Config, *Checkpoint){
-		"precision": func(c *Config, _ *Checkpoint) { c.Precision = Float32 },
+		"precision": func(c *Config, _ *Checkpoint) { c.Precision = Float64 },
 		"hidden":    func(c *Config, _ *Checkpoint) { c.Hidden = 11 },
 		"version":   func(_ *Config, k *Checkpoint) { k.AlgorithmVersion++ },
 		"step":      func(_ *Config, k *Checkpoint) { k.Step = 1000 },
@@ -236,6 +236,7 @@ func TestResumeRejectsForeignCheckpoint(t *testing.T) {
 func TestFloat32TracksFloat64(t *testing.T) {
 	ds := syntheticDataset(t, 400, 16, 4, 7)
 	cfg := smallConfig()
+	cfg.Precision = Float64
 	a := mustTrain(t, cfg, ds, Options{})
 	cfg.Precision = Float32
 	b := mustTrain(t, cfg, ds, Options{})
