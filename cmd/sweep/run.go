@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,11 +82,15 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 	info := runner.BaseData().Info
 	fmt.Fprintf(errOut, "sweep %q: %s data (%d train / %d validation / %d test), %d workers, database %s\n",
 		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, runner.Workers(), db.Path())
+	start := time.Now()
 	runErr := runner.Run(ctx, db)
 	progress.Close()
 	if runErr != nil {
 		return runErr
 	}
+	wall := time.Since(start).Seconds()
+	fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %d workers' time)\n",
+		wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
 	fmt.Fprintln(out)
 	if err := writeRanking(out, db, reportOptions{top: 10}); err != nil {
 		return err

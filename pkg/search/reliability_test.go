@@ -98,7 +98,6 @@ func TestStoreWriteFault(t *testing.T) {
 		{"finish_trial", 3}, // with two done
 		{"save_checkpoint", 1},
 		{"save_checkpoint", 20}, // after the first trials finished
-		{"put_trial", 6},        // marking a trial running
 	} {
 		t.Run(fmt.Sprintf("%s#%d", tc.op, tc.n), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "f.db")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -56,11 +57,12 @@ type Runner struct {
 	// trainFn is train.Train; tests replace it to inject failures.
 	trainFn func(context.Context, train.Config, *train.Dataset, train.Options) (*train.Result, error)
 
-	db    *store.DB
-	mu    sync.Mutex
-	live  map[string]*store.RunningTrial
-	count map[string]map[store.Status]int // stage → status → trials
-	total map[string]int
+	db         *store.DB
+	storeNanos atomic.Int64 // time spent writing the database
+	mu         sync.Mutex
+	live       map[string]*store.RunningTrial
+	count      map[string]map[store.Status]int // stage → status → trials
+	total      map[string]int
 }
 
 // NewRunner validates cfg and loads every data set its stages train on;
@@ -229,28 +231,25 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 		return err
 	}
 	rec := store.Stage{Name: st.Name, Index: st.Index, Spec: spec, Derived: derived}
-	for _, t := range plan.Trials {
-		rec.TrialIDs = append(rec.TrialIDs, t.ID)
-		rec.Reused = append(rec.Reused, t.Reused)
-	}
-	if err := r.db.PutStage(rec); err != nil {
-		return err
-	}
+	var created []store.Trial
 	var todo []*PlannedTrial
 	counts := map[store.Status]int{}
 	for i := range plan.Trials {
 		t := &plan.Trials[i]
+		rec.TrialIDs = append(rec.TrialIDs, t.ID)
+		rec.Reused = append(rec.Reused, t.Reused)
 		stored, ok := h.trials[t.ID]
 		if !ok {
 			stored = r.newTrial(t)
-			if err := r.db.PutTrial(stored); err != nil {
-				return err
-			}
+			created = append(created, stored)
 		}
 		counts[stored.Status]++
 		if !stored.Status.Final() {
 			todo = append(todo, t)
 		}
+	}
+	if err := r.timed(func() error { return r.db.PutStage(rec, created...) }); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	r.count[st.Name], r.total[st.Name] = counts, len(plan.Trials)
@@ -327,9 +326,9 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	if meta.Started.IsZero() {
 		meta.Started = segment.UTC()
 	}
-	if err := r.db.PutTrial(meta); err != nil {
-		return err
-	}
+	// The running status, the attempt and the start time reach the
+	// database with the first checkpoint or the result, which saves a
+	// commit per trial; a trial killed before either simply starts over.
 	total := t.Config.TotalSteps(t.Data.Prepared.NTrain())
 	resumedAt := 0
 	if resume != nil {
@@ -351,7 +350,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			if ctx.Err() != nil {
 				m.Status = store.Pending // interrupted: the next run resumes it
 			}
-			if err := r.db.SaveCheckpoint(t.ID, blob, m); err != nil {
+			if err := r.timed(func() error { return r.db.SaveCheckpoint(t.ID, blob, m) }); err != nil {
 				return storeError{err}
 			}
 			return nil
@@ -395,7 +394,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	for i, h := range history {
 		records[i] = store.Record(h)
 	}
-	if err := r.db.FinishTrial(meta, records, weights); err != nil {
+	if err := r.timed(func() error { return r.db.FinishTrial(meta, records, weights) }); err != nil {
 		return err
 	}
 	r.trialStopped(t, meta.Status)
@@ -406,6 +405,19 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 }
 
 func ptr(x float64) *float64 { return &x }
+
+// timed runs a database write and adds its duration to StoreSeconds.
+func (r *Runner) timed(write func() error) error {
+	start := time.Now()
+	err := write()
+	r.storeNanos.Add(int64(time.Since(start)))
+	return err
+}
+
+// StoreSeconds is the time Run spent writing the database (metadata,
+// checkpoints, histories and weights, each commit fsynced), summed over
+// workers.
+func (r *Runner) StoreSeconds() float64 { return float64(r.storeNanos.Load()) / 1e9 }
 
 func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, total int, ck *train.Checkpoint) {
 	rt := &store.RunningTrial{ID: t.ID, Stage: t.Stage.Name, Params: t.Params, Step: resumedAt, TotalSteps: total}

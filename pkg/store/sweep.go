@@ -52,8 +52,10 @@ var (
 )
 
 // PutStage stores st at st.Index, replacing that stage's metadata and trial
-// list entirely. Stage names must be unique.
-func (db *DB) PutStage(st Stage) error {
+// list entirely. Stage names must be unique. newTrials, the trials the
+// stage lists for the first time, are created in the same transaction: one
+// commit (one fsync) for a whole stage instead of one per trial.
+func (db *DB) PutStage(st Stage, newTrials ...Trial) error {
 	if st.Name == "" || st.Index < 0 {
 		return fmt.Errorf("store: put stage: need a name and an index >= 0 (got %q, %d)", st.Name, st.Index)
 	}
@@ -64,8 +66,22 @@ func (db *DB) PutStage(st Stage) error {
 	if err != nil {
 		return fmt.Errorf("store: encode stage %s: %w", st.Name, err)
 	}
+	encoded := make([][]byte, len(newTrials))
+	for i, t := range newTrials {
+		if t.Status.Final() {
+			return fmt.Errorf("store: put stage %s: trial %s: status %s must be set by FinishTrial", st.Name, t.ID, t.Status)
+		}
+		if encoded[i], err = encodeTrial(t); err != nil {
+			return err
+		}
+	}
 	key := u64key(uint64(st.Index))
 	return db.update("put_stage", func(tx *bolt.Tx) error {
+		for i, t := range newTrials {
+			if err := putTrial(tx, t.ID, encoded[i]); err != nil {
+				return err
+			}
+		}
 		stages := tx.Bucket(bucketStages)
 		// A stage list is tiny, so a scan is the simplest uniqueness check.
 		err := stages.ForEachBucket(func(k []byte) error {
