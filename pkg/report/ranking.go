@@ -23,7 +23,7 @@ type Selection struct {
 	Sort string
 	// GroupSeeds merges the seeds of one configuration into one row.
 	GroupSeeds bool
-	Top        int // at most this many rows; 0 for all
+	Top        int // at most this many rows per ranking group; 0 for all
 }
 
 // Row is one ranked trial, or with Selection.GroupSeeds one configuration.
@@ -90,10 +90,27 @@ func Rank(db *store.DB, sel Selection) ([]Row, error) {
 	if err := separateOwnData(db, rows); err != nil {
 		return nil, err
 	}
-	if sel.Top > 0 && len(rows) > sel.Top {
-		rows = rows[:sel.Top]
+	if sel.Top > 0 {
+		rows = topPerGroup(rows, sel.Top)
 	}
 	return rows, nil
+}
+
+// topPerGroup keeps the first n rows of the main ranking and of each stage
+// ranked apart, so that --top never hides a final retraining.
+func topPerGroup(rows []Row, n int) []Row {
+	out := rows[:0]
+	kept := 0
+	for i, r := range rows {
+		if i > 0 && (r.OwnData != rows[i-1].OwnData || r.OwnData && r.Stage != rows[i-1].Stage) {
+			kept = 0
+		}
+		if kept < n {
+			out = append(out, r)
+			kept++
+		}
+	}
+	return out
 }
 
 // separateOwnData marks the rows of stages with their own data section and
