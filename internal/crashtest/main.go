@@ -219,8 +219,10 @@ func sweepOnce(o options, exe, path string, want *dbState, rng *rand.Rand, res *
 			for id := range interrupted {
 				note("trial %s was left running by a kill and never restarted", id)
 			}
+			// An attempt is stored with a trial's first checkpoint or result,
+			// so a start killed before either does not count.
 			for id, n := range starts {
-				if t := after.trials[id]; t.Attempts < n {
+				if t := after.trials[id]; t.Attempts > n {
 					note("trial %s has %d attempts but started %d times", id, t.Attempts, n)
 				}
 			}
