@@ -253,13 +253,11 @@ search:
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(path, store.Options{Create: true})
+	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Opening for writing commits an empty transaction of its own (a new
-	// bbolt meta page), so the file is compared from here on.
-	before, err := os.ReadFile(path)
+	db, err := store.Open(path, store.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

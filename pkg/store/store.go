@@ -138,14 +138,13 @@ func open(path string, opts Options, timeout time.Duration) (*DB, error) {
 	}
 	db := &DB{bolt: rw, path: path, failWrites: opts.FailWrites}
 	// Check again under the exclusive lock: the file may have changed
-	// between the read-only look and now.
-	err = db.update("open", func(tx *bolt.Tx) error {
-		err := check(tx, path)
-		if opts.Create && errors.Is(err, errNoBuckets) {
-			return initSchema(tx)
-		}
-		return err
-	})
+	// between the read-only look and now. The check reads only, so opening
+	// an existing database leaves its bytes as they were; only a new one
+	// gets its schema written.
+	err = checkView(rw, path)
+	if opts.Create && errors.Is(err, errNoBuckets) {
+		err = db.update("open", initSchema)
+	}
 	if err != nil {
 		rw.Close()
 		return nil, err

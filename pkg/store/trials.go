@@ -302,6 +302,9 @@ func (db *DB) MarkInterrupted() ([]string, error) {
 		if err != nil {
 			return err
 		}
+		if len(updates) == 0 {
+			return errNothingInterrupted // roll back: the file stays as it was
+		}
 		// Written after the scan: bbolt forbids modifying a bucket mid-ForEach.
 		for _, t := range updates {
 			v, err := encodeTrial(t)
@@ -315,8 +318,10 @@ func (db *DB) MarkInterrupted() ([]string, error) {
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errNothingInterrupted) {
 		return nil, err
 	}
 	return ids, nil
 }
+
+var errNothingInterrupted = errors.New("no trial was left running")
