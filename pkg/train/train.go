@@ -345,9 +345,11 @@ func rowsAs[T kernel.Float](src []float32, buf []T) []T {
 }
 
 func convert[T kernel.Float](dst []T, src []float32) {
-	for i, v := range src {
-		dst[i] = T(v)
+	if d, ok := any(dst).([]float64); ok {
+		kernel.Widen(d, src)
+		return
 	}
+	copy(any(dst).([]float32), src)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -106,3 +106,13 @@ func mulAdd2x4[T Float](k int, a []T, rsA, csA int, b []T, ldb int, c0, c1 []T) 
 // stored with every trial because the two round differently (fused
 // multiply-add), so results are bit-identical only on one kernel path.
 func Name() string { return name() }
+
+// Widen converts src to float64 into dst (len(dst) >= len(src)). The float64
+// path reads the shared float32 data set through it for every batch and
+// every evaluated block, so it runs as vector code where it can.
+func Widen(dst []float64, src []float32) {
+	done := widenFast(dst, src)
+	for i := done; i < len(src); i++ {
+		dst[i] = float64(src[i])
+	}
+}

@@ -3,6 +3,21 @@ package kernel
 import "golang.org/x/sys/cpu"
 
 //go:noescape
+func widenAVX2(dst *float64, src *float32, n int)
+
+// widenFast converts the largest multiple of 8 elements it can and returns
+// how many that was.
+func widenFast(dst []float64, src []float32) int {
+	n := len(src) / 8 * 8
+	if !useFMA || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	widenAVX2(&dst[0], &src[0], n)
+	return n
+}
+
+//go:noescape
 func mulAdd8x8F32(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape

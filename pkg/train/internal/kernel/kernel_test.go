@@ -82,3 +82,28 @@ func f32(x []float64) []float32 {
 	}
 	return y
 }
+
+func TestWiden(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, mode := range kernelModes() {
+		setMode(mode)
+		for _, n := range []int{0, 1, 7, 8, 9, 16, 100, 3072} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64() * 1e3)
+			}
+			dst := make([]float64, n+1)
+			dst[n] = -1 // must stay untouched
+			Widen(dst, src)
+			for i, v := range src {
+				if dst[i] != float64(v) {
+					t.Fatalf("%s n=%d: dst[%d] = %g, want %g", Name(), n, i, dst[i], v)
+				}
+			}
+			if dst[n] != -1 {
+				t.Fatalf("%s n=%d: wrote past the end", Name(), n)
+			}
+		}
+	}
+	setMode(kernelModes()[0])
+}
