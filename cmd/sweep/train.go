@@ -81,7 +81,7 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 	loadStart := time.Now()
 	ds, err := search.LoadData(cfg.Data)
 	if err != nil {
-		return err
+		return cfg.DataError(nil, err)
 	}
 	loadSeconds := time.Since(loadStart).Seconds()
 	if err := cfg.CheckFit(nil, tc, ds.Prepared.NTrain()); err != nil {

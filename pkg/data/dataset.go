@@ -138,7 +138,11 @@ func Load(spec Spec) (*Dataset, error) {
 	}
 	if p.holdout > 0 {
 		if p.holdout >= train.N {
-			return nil, specErr(fmt.Sprintf("holdout of %d examples leaves nothing to train on: the training files hold %d", p.holdout, train.N))
+			msg := fmt.Sprintf("holdout of %d examples leaves nothing to train on: the training files hold %d", p.holdout, train.N)
+			if spec.Validation.Holdout == nil {
+				msg += fmt.Sprintf(" (%d is the %s default; set validation.holdout)", p.holdout, p.source)
+			}
+			return nil, specErr(msg)
 		}
 		train, val = splitLast(train, p.holdout, ds.D)
 	}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/sweep-ml/sweep/pkg/data"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -46,6 +47,23 @@ func LoadData(sec DataSection) (*Data, error) {
 
 func examples(s data.Split) train.Examples {
 	return train.Examples{Pixels: s.Pixels, Labels: s.Labels, N: s.N}
+}
+
+// DataError places a data set error that comes from the data section's
+// settings (the split rules, such as a holdout larger than the data) at
+// that section of the file, like the errors of Validate. Errors in the data
+// files themselves already name their file and are returned as they are.
+func (c Config) DataError(st *Stage, err error) error {
+	if !errors.Is(err, data.ErrSpec) {
+		return err
+	}
+	path := "data"
+	if st != nil {
+		if _, ok := c.pos[st.path()+".data"]; ok {
+			path = st.path() + ".data"
+		}
+	}
+	return c.errorf(path, "%s", strings.TrimPrefix(err.Error(), "data: "))
 }
 
 // HasSearch reports whether the config file has a search section.

@@ -80,13 +80,13 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
 	var err error
 	if r.base, err = r.load(cfg.Data); err != nil {
-		return nil, err
+		return nil, cfg.DataError(nil, err)
 	}
 	for i := range cfg.Search.Stages {
 		st := &cfg.Search.Stages[i]
 		ds, err := r.load(cfg.DataSection(st))
 		if err != nil {
-			return nil, err
+			return nil, cfg.DataError(st, err)
 		}
 		// Every setting must fit the data: a batch larger than the
 		// training split is caught here, before a database exists.
