@@ -73,6 +73,8 @@ func TestConfigErrors(t *testing.T) {
 			`search: c.yaml:2: data.validation: holdout and files exclude each other`},
 		{"name empty", "name: \"\"\n",
 			`search: c.yaml:1: name: must not be empty`},
+		{"name with a directory", "name: runs/a\n",
+			`search: c.yaml:1: name: "runs/a" is not a plain file name (it names the database NAME.db; use --db for another directory)`},
 		{"seed negative", "seed: -1\n",
 			`search: c.yaml:1: seed: expected a non-negative integer, got -1`},
 		{"workers 0", "search:\n  workers: 0\n",

@@ -20,6 +20,11 @@ func (c Config) Validate() error {
 	if c.Name == "" {
 		return c.errorf("name", "must not be empty")
 	}
+	// The name is the default database file name, NAME.db in the
+	// current directory; --db is the way to put it elsewhere.
+	if strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
+		return c.errorf("name", "%q is not a plain file name (it names the database NAME.db; use --db for another directory)", c.Name)
+	}
 	if err := c.checkData(c.Data, func(key string) string { return "data." + key }); err != nil {
 		return err
 	}
