@@ -61,7 +61,7 @@ YAML
 GODEBUG=${1:-${GODEBUG:-}} /usr/bin/time -v -o "$TMP/time.txt" \
     "$BIN" run "$TMP/memory.yaml" --workers 8 --db "$TMP/memory.db" > "$TMP/out.txt" 2> "$TMP/err.txt" \
     || { tail -20 "$TMP/err.txt" >&2; exit 1; }
-grep -E '^(sweep "memory"|memory limit)' "$TMP/err.txt" || true
+grep -E '^sweep "memory"' "$TMP/err.txt" || true
 if [ -n "${1:-}" ]; then grep -E "^gc " "$TMP/err.txt" | tail -25; fi
 grep -E 'Elapsed|Maximum resident' "$TMP/time.txt"
 awk '/Maximum resident/ { kib = $NF }
