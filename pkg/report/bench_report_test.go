@@ -131,7 +131,7 @@ func report10kDB(b *testing.B) string {
 // BenchmarkReport10k is `sweep report` on a database of 10,000 finished
 // trials (target: under 1 s): open it read-only, rank, summarise and write
 // the table, or rank and write JSON. The database is built once and cached
-// under os.TempDir() (see report10kPath); the first run takes minutes.
+// under os.TempDir() (see report10kPath); the first run takes about 75 s.
 func BenchmarkReport10k(b *testing.B) {
 	path := report10kDB(b)
 	write := map[string]func(db *store.DB, w io.Writer) error{
