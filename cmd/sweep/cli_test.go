@@ -618,15 +618,17 @@ func TestFindsTheOnlyDatabase(t *testing.T) {
 	}
 }
 
-// slowSweep trains long enough (a few seconds a trial) to be interrupted
-// mid-trial, after its first checkpoint (at every half cycle).
+// slowSweep trains long enough (a few seconds a trial: float64, 48 epochs)
+// to be interrupted mid-trial, after its first checkpoint (at every half
+// cycle), with the status snapshot rewritten once a second.
 const slowSweep = `name: slow
 seed: 3
 data: {source: embedded}
 model: {hidden: 50}
 training:
   batch_size: 100
-  step_size: 6 epochs
+  step_size: 12 epochs
+  precision: float64
   cycles: 2
   records_per_cycle: 4
   eta_max: 0.05

@@ -71,6 +71,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 	if err != nil {
 		return err
 	}
+	setMemoryLimit(runner.Workers(), maxHidden(cfg), runner.BaseData().Prepared.D)
 	db, err := store.Open(dbPath, open)
 	if err != nil {
 		return err
