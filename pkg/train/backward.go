@@ -12,7 +12,7 @@ type gradients[T kernel.Float] struct {
 func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
 	return &gradients[T]{
 		w1p: make([]T, len(n.w1p)), b1: make([]T, n.mp),
-		w2t: make([]T, len(n.w2t)), b2: make([]T, n.k),
+		w2t: make([]T, len(n.w2t)), b2: make([]T, n.kp),
 		g1: make([]T, rows*n.mp),
 	}
 }
@@ -24,27 +24,27 @@ func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
 func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *gradients[T]) {
 	inv := 1 / T(rows)
 	for i, y := range labels[:rows] {
-		row := p[i*n.k : (i+1)*n.k]
+		row := p[i*n.kp : i*n.kp+n.k]
 		row[y]--
 		for c := range row {
 			row[c] *= inv
 		}
 	}
 	clear(g.w2t)
-	kernel.MulAdd(n.mp, n.k, rows, h, 1, n.mp, p, n.k, g.w2t, n.k)
+	kernel.MulAdd(n.mp, n.kp, rows, h, 1, n.mp, p, n.kp, g.w2t, n.kp)
 	clear(g.b2)
 	for i := range rows {
-		for c, v := range p[i*n.k : (i+1)*n.k] {
+		for c, v := range p[i*n.kp : i*n.kp+n.k] {
 			g.b2[c] += v
 		}
 	}
 	clear(g.b1)
 	for i := range rows {
-		gi, hi, g1 := p[i*n.k:(i+1)*n.k], h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
+		gi, hi, g1 := p[i*n.kp:i*n.kp+n.k], h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
 		for j := range n.mp {
 			if hi[j] > 0 {
 				var s T
-				w := n.w2t[j*n.k : (j+1)*n.k]
+				w := n.w2t[j*n.kp : j*n.kp+n.k]
 				for c, v := range gi {
 					s += v * w[c]
 				}
@@ -57,7 +57,8 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 	}
 	clear(g.w1p)
 	for q := 0; q < n.mp; q += n.pw {
-		kernel.MulAdd(n.d, n.pw, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], n.pw)
+		w := min(n.pw, n.mp-q)
+		kernel.MulAdd(n.d, w, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], w)
 	}
 }
 

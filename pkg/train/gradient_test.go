@@ -4,15 +4,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/train/internal/kernel"
 )
 
 // costOf returns J = mean cross-entropy + lambda (||W1||² + ||W2||²) of x.
 func costOf(n *network[float64], x []float64, y []uint8, lambda float64) float64 {
 	rows := len(y)
 	h := make([]float64, rows*n.mp)
-	s := make([]float64, rows*n.k)
+	s := make([]float64, rows*n.kp)
 	n.forward(x, rows, h, s)
-	loss, _ := softmaxLoss(s, n.k, y)
+	loss, _ := softmaxLoss(s, n.k, n.kp, y)
 	return loss/float64(rows) + lambda*n.penalty()
 }
 
@@ -49,10 +51,10 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			}
 
 			h := make([]float64, tc.rows*n.mp)
-			s := make([]float64, tc.rows*n.k)
+			s := make([]float64, tc.rows*n.kp)
 			g := newGradients(n, tc.rows)
 			n.forward(x, tc.rows, h, s)
-			softmaxLoss(s, n.k, y)
+			softmaxLoss(s, n.k, n.kp, y)
 			n.backward(x, tc.rows, y, h, s, g)
 
 			const step = 1e-6
@@ -80,40 +82,54 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			}
 			check("W1", n.w1p, g.w1p, true, func(i int) bool { return n.unitOf(i) < n.m })
 			check("b1", n.b1, g.b1, false, func(i int) bool { return i < n.m })
-			check("W2", n.w2t, g.w2t, true, func(i int) bool { return i/n.k < n.m })
+			check("W2", n.w2t, g.w2t, true, func(i int) bool { return i/n.kp < n.m && i%n.kp < n.k })
 			check("b2", n.b2, g.b2, false, func(int) bool { return true })
 		})
 	}
 }
 
-// The padded hidden units must stay exactly zero through training, or
-// padding would change results.
+// The padded hidden units and classes must stay exactly zero through
+// training, or padding would change results. 21 units (24 padded) make a
+// narrower last panel where panels are 16 wide (float32 with AVX-512).
 func TestPaddingStaysZero(t *testing.T) {
-	const d, m, k, rows = 6, 5, 3, 8
-	n := newNetwork[float64](d, m, k)
-	if n.mp == n.m {
-		t.Fatal("test needs a hidden size that is not a multiple of the padding")
+	t.Run("float64", testPaddingStaysZero[float64])
+	t.Run("float32", testPaddingStaysZero[float32])
+}
+
+func testPaddingStaysZero[T kernel.Float](t *testing.T) {
+	const d, m, k, rows = 6, 21, 3, 8
+	n := newNetwork[T](d, m, k)
+	if n.mp == n.m || n.kp == n.k {
+		t.Fatalf("test needs padded units and classes: m %d → %d, K %d → %d", n.m, n.mp, n.k, n.kp)
 	}
 	n.initialise(1)
 	rng := rand.New(rand.NewPCG(1, 1))
-	x := make([]float64, rows*d)
+	x := make([]T, rows*d)
 	y := make([]uint8, rows)
-	h := make([]float64, rows*n.mp)
-	s := make([]float64, rows*k)
+	h := make([]T, rows*n.mp)
+	s := make([]T, rows*n.kp)
 	g := newGradients(n, rows)
 	for range 50 {
 		for i := range x {
-			x[i] = rng.NormFloat64()
+			x[i] = T(rng.NormFloat64())
 		}
 		for i := range y {
 			y[i] = uint8(rng.IntN(k))
 		}
 		n.forward(x, rows, h, s)
-		softmaxLoss(s, k, y)
+		softmaxLoss(s, k, n.kp, y)
 		n.backward(x, rows, y, h, s, g)
 		n.update(g, 0.5, 0.01)
 	}
-	for j := m; j < n.mp; j++ {
+	for j := range n.mp {
+		for c := range n.kp {
+			if v := n.w2t[j*n.kp+c]; (j >= m || c >= k) && v != 0 {
+				t.Fatalf("padded W2[%d][%d] = %g", c, j, v)
+			}
+		}
+		if j < m {
+			continue
+		}
 		if n.b1[j] != 0 {
 			t.Fatalf("padded b1[%d] = %g", j, n.b1[j])
 		}
@@ -122,10 +138,21 @@ func TestPaddingStaysZero(t *testing.T) {
 				t.Fatalf("padded W1[%d][%d] = %g", j, i, v)
 			}
 		}
-		for c := range k {
-			if v := n.w2t[j*k+c]; v != 0 {
-				t.Fatalf("padded W2[%d][%d] = %g", c, j, v)
+	}
+	for c := k; c < n.kp; c++ {
+		if n.b2[c] != 0 {
+			t.Fatalf("padded b2[%d] = %g", c, n.b2[c])
+		}
+	}
+	// The layout maps every (unit, feature) to its own slot and back.
+	seen := map[int]bool{}
+	for j := range n.mp {
+		for i := range d {
+			at := n.w1At(j, i)
+			if seen[at] || n.unitOf(at) != j {
+				t.Fatalf("W1[%d][%d] at %d: taken twice or maps back to unit %d", j, i, at, n.unitOf(at))
 			}
+			seen[at] = true
 		}
 	}
 }

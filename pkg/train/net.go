@@ -15,37 +15,53 @@ const (
 )
 
 // network holds the weights in the layout the kernels want. W1 is stored in
-// panels of pw hidden units (kernel.Panel): panel q holds units
-// q·pw..q·pw+pw-1 as a d x pw row-major block, so the forward product streams
-// each panel from contiguous memory and the backward product writes its
-// gradient the same way. W2 is transposed (mp x K).
+// panels of pw hidden units (kernel.Panel), the last one possibly narrower:
+// panel q holds units q·pw.. as a d x width row-major block, so the forward
+// product streams each panel from contiguous memory and the backward product
+// writes its gradient the same way. W2 is transposed (mp x kp).
 //
-// Hidden units are padded to whole panels, mp in all. The extra units start
-// at zero and stay there exactly (their pre-activation is 0, so ReLU's
-// gradient is 0 and so is the penalty's), so padding never changes a result.
+// Hidden units are padded to a multiple of minWidth (mp in all) and classes
+// to kp, so that every product runs whole kernel tiles. The extra units and
+// classes start at zero and stay there exactly: a padded unit's
+// pre-activation is 0, so ReLU's gradient is 0 and so is the penalty's; a
+// padded class is left out of the softmax, so its gradient is 0. Padding
+// never changes a result.
 type network[T kernel.Float] struct {
-	d, m, mp, k, pw int
-	w1p, b1         []T
-	w2t, b2         []T
+	d, m, mp, k, kp, pw int
+	w1p, b1             []T
+	w2t, b2             []T
+}
+
+// minWidth is the narrowest column block the kernels run as vector code.
+const minWidth = 8
+
+func roundUp(x, to int) int { return (x + to - 1) / to * to }
+
+// panel returns where the panel holding unit u starts (its first unit) and
+// its width.
+func (n *network[T]) panel(u int) (first, width int) {
+	first = u / n.pw * n.pw
+	return first, min(n.pw, n.mp-first)
 }
 
 // w1At is the index in w1p of W1[unit][feature].
 func (n *network[T]) w1At(unit, feature int) int {
-	return (unit/n.pw)*n.d*n.pw + feature*n.pw + unit%n.pw
+	first, width := n.panel(unit)
+	return first*n.d + feature*width + unit - first
 }
 
 // unitOf is the hidden unit of w1p[i].
 func (n *network[T]) unitOf(i int) int {
-	return i/(n.d*n.pw)*n.pw + i%n.pw
+	first, width := n.panel(i / (n.d * n.pw) * n.pw)
+	return first + (i-first*n.d)%width
 }
 
 func newNetwork[T kernel.Float](d, m, k int) *network[T] {
-	pw := kernel.Panel[T]()
-	mp := (m + pw - 1) / pw * pw
+	mp, kp := roundUp(m, minWidth), roundUp(k, minWidth)
 	return &network[T]{
-		d: d, m: m, mp: mp, k: k, pw: pw,
+		d: d, m: m, mp: mp, k: k, kp: kp, pw: kernel.Panel[T](),
 		w1p: make([]T, d*mp), b1: make([]T, mp),
-		w2t: make([]T, mp*k), b2: make([]T, k),
+		w2t: make([]T, mp*kp), b2: make([]T, kp),
 	}
 }
 
@@ -62,7 +78,7 @@ func (n *network[T]) initialise(seed uint64) {
 	s2 := 1 / math.Sqrt(float64(n.m))
 	for c := range n.k {
 		for i := range n.m {
-			n.w2t[i*n.k+c] = T(rng.NormFloat64() * s2)
+			n.w2t[i*n.kp+c] = T(rng.NormFloat64() * s2)
 		}
 	}
 }
@@ -85,7 +101,7 @@ func (n *network[T]) export() Weights {
 		}
 		w.B1[i] = float64(n.b1[i])
 		for c := range n.k {
-			w.W2[c*n.m+i] = float64(n.w2t[i*n.k+c])
+			w.W2[c*n.m+i] = float64(n.w2t[i*n.kp+c])
 		}
 	}
 	for c := range n.k {
@@ -101,7 +117,7 @@ func (n *network[T]) load(w Weights) {
 		}
 		n.b1[i] = T(w.B1[i])
 		for c := range n.k {
-			n.w2t[i*n.k+c] = T(w.W2[c*n.m+i])
+			n.w2t[i*n.kp+c] = T(w.W2[c*n.m+i])
 		}
 	}
 	for c := range n.k {
@@ -122,13 +138,14 @@ func (n *network[T]) penalty() float64 {
 }
 
 // forward computes H = max(0, X W1ᵀ + b1) (rows x mp) and the scores
-// S = H W2ᵀ + b2 (rows x K) for the rows of x.
+// S = H W2ᵀ + b2 (rows x kp, the first K of each row real) for the rows of x.
 func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	for i := range rows {
 		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
 	}
 	for q := 0; q < n.mp; q += n.pw {
-		kernel.MulAdd(rows, n.pw, n.d, x, n.d, 1, n.w1p[q*n.d:], n.pw, h[q:], n.mp)
+		w := min(n.pw, n.mp-q)
+		kernel.MulAdd(rows, w, n.d, x, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
 	}
 	for i, v := range h[:rows*n.mp] {
 		if !(v > 0) { // also maps NaN to 0; divergence is caught from the scores
@@ -136,18 +153,20 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 		}
 	}
 	for i := range rows {
-		copy(s[i*n.k:(i+1)*n.k], n.b2)
+		copy(s[i*n.kp:(i+1)*n.kp], n.b2)
 	}
-	kernel.MulAdd(rows, n.k, n.mp, h, n.mp, 1, n.w2t, n.k, s, n.k)
+	kernel.MulAdd(rows, n.kp, n.mp, h, n.mp, 1, n.w2t, n.kp, s, n.kp)
 }
 
-// softmaxLoss turns each row of scores into probabilities in place and
-// returns the summed cross-entropy (in float64, from the log-sum-exp of the
-// scores, so a confident mistake costs a large finite loss rather than
-// log 0) and the number of correct predictions.
-func softmaxLoss[T kernel.Float](s []T, k int, labels []uint8) (loss float64, correct int) {
+// softmaxLoss turns each row of scores (the first k of every stride) into
+// probabilities in place, zeroing the padding, and returns the summed
+// cross-entropy (in float64, from the log-sum-exp of the scores, so a
+// confident mistake costs a large finite loss rather than log 0) and the
+// number of correct predictions.
+func softmaxLoss[T kernel.Float](s []T, k, stride int, labels []uint8) (loss float64, correct int) {
 	for i, y := range labels {
-		row := s[i*k : (i+1)*k]
+		clear(s[i*stride+k : (i+1)*stride])
+		row := s[i*stride : i*stride+k]
 		best := 0
 		for c := 1; c < k; c++ {
 			if row[c] > row[best] {

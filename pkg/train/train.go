@@ -138,7 +138,7 @@ func run[T kernel.Float](ctx context.Context, cfg Config, ds *Dataset, opts Opti
 	tr.xbuf = make([]T, rows*ds.D)
 	tr.ybuf = make([]uint8, nb)
 	tr.h = make([]T, rows*tr.net.mp)
-	tr.s = make([]T, rows*ds.K)
+	tr.s = make([]T, rows*tr.net.kp)
 	if cfg.Shuffle {
 		tr.perm = make([]int, ds.NTrain())
 	}
@@ -251,7 +251,7 @@ func (tr *trainer[T]) step(t int) bool {
 	}
 	net := tr.net
 	net.forward(x, nb, tr.h, tr.s)
-	loss, _ := softmaxLoss(tr.s[:nb*net.k], net.k, y)
+	loss, _ := softmaxLoss(tr.s[:nb*net.kp], net.k, net.kp, y)
 	if !finite(loss) {
 		return false
 	}
@@ -290,13 +290,13 @@ func (tr *trainer[T]) record(t int) Record {
 // evaluate returns the mean loss and the accuracy over a whole split, in
 // blocks that reuse the training buffers.
 func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) {
-	d, k := tr.ds.D, tr.net.k
+	d, k, kp := tr.ds.D, tr.net.k, tr.net.kp
 	correct := 0
 	for i := 0; i < len(y); i += evalBlock {
 		rows := min(evalBlock, len(y)-i)
 		xb := rowsAs(x[i*d:(i+rows)*d], tr.xbuf)
 		tr.net.forward(xb, rows, tr.h, tr.s)
-		l, c := softmaxLoss(tr.s[:rows*k], k, y[i:i+rows])
+		l, c := softmaxLoss(tr.s[:rows*kp], k, kp, y[i:i+rows])
 		loss += l
 		correct += c
 	}
@@ -312,7 +312,7 @@ func Evaluate(w Weights, lambda float64, mean, std []float64, ex Examples) Metri
 	d := w.D
 	x := make([]float64, evalBlock*d)
 	h := make([]float64, evalBlock*net.mp)
-	s := make([]float64, evalBlock*w.K)
+	s := make([]float64, evalBlock*net.kp)
 	var loss float64
 	correct := 0
 	for i := 0; i < ex.N; i += evalBlock {
@@ -325,7 +325,7 @@ func Evaluate(w Weights, lambda float64, mean, std []float64, ex Examples) Metri
 			}
 		}
 		net.forward(x, rows, h, s)
-		l, c := softmaxLoss(s[:rows*w.K], w.K, ex.Labels[i:i+rows])
+		l, c := softmaxLoss(s[:rows*net.kp], w.K, net.kp, ex.Labels[i:i+rows])
 		loss += l
 		correct += c
 	}
