@@ -97,6 +97,12 @@ func (k kernel) write(b *bytes.Buffer) {
 		p("\tVMOVU%s %d(DX), %s", k.typ, v*vbytes, bReg(v))
 	}
 	for r := range k.rows {
+		if k.reg == "Z" && k.vecs == 1 {
+			// AVX-512 folds the broadcast into the FMA: one instruction
+			// instead of two, which the front end was short of.
+			p("\tVFMADD231%s.BCST %s, %s, %s", k.typ, aAddr(r), bReg(0), acc(r, 0))
+			continue
+		}
 		p("\t%s %s, %s", bcast, aAddr(r), bcastReg(r))
 		for v := range k.vecs {
 			p("\tVFMADD231%s %s, %s, %s", k.typ, bReg(v), bcastReg(r), acc(r, v))
