@@ -6,13 +6,14 @@ package kernel
 //go:generate go run ./gen -o muladd_amd64.s
 
 // Panel is the width of the column panels the training loop stores W1 in:
-// one vector of float32 (16 with AVX-512, else 8), and 8 float64.
+// the widest column block the kernels have for T (48 float32 or 24 float64
+// with AVX-512, else 8).
 func Panel[T Float]() int {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
 		return panel32()
 	}
-	return 8
+	return panel64()
 }
 
 // Float is the element type of the training arithmetic.

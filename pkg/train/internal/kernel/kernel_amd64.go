@@ -41,6 +41,12 @@ func mulAdd8x8F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *floa
 //go:noescape
 func mulAdd4x8F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
+//go:noescape
+func mulAdd4x48F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd4x24F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
 // The kernel path is decided once at start-up; tests switch it to check
 // every path the CPU can run.
 var (
@@ -60,7 +66,14 @@ func name() string {
 
 func panel32() int {
 	if useAVX512 {
-		return 16
+		return 48
+	}
+	return 8
+}
+
+func panel64() int {
+	if useAVX512 {
+		return 24
 	}
 	return 8
 }
@@ -87,12 +100,16 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 	switch any(a).(type) {
 	case []float32:
 		if useAVX512 {
-			blocks = append(blocks, blockKernels[T]{16, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
+			blocks = append(blocks,
+				blockKernels[T]{48, nil, asKernel[T](mulAdd4x48F32Z)},
+				blockKernels[T]{16, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
 		}
 		blocks = append(blocks, blockKernels[T]{8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
 	case []float64:
 		if useAVX512 {
-			blocks = append(blocks, blockKernels[T]{8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
+			blocks = append(blocks,
+				blockKernels[T]{24, nil, asKernel[T](mulAdd4x24F64Z)},
+				blockKernels[T]{8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
 		} else {
 			blocks = append(blocks, blockKernels[T]{8, nil, asKernel[T](mulAdd4x8F64)})
 		}

@@ -33,6 +33,10 @@ var kernels = []kernel{
 	{"mulAdd4x16F32Z", 4, 1, "PS", "Z"},
 	{"mulAdd8x8F64Z", 8, 1, "PD", "Z"},
 	{"mulAdd4x8F64Z", 4, 1, "PD", "Z"},
+	// Three vectors per row: 12 FMAs for 3 loads and 4 broadcasts, where
+	// one vector per row needs a load for every FMA.
+	{"mulAdd4x48F32Z", 4, 3, "PS", "Z"},
+	{"mulAdd4x24F64Z", 4, 3, "PD", "Z"},
 }
 
 func main() {
