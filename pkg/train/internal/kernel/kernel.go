@@ -6,7 +6,7 @@ package kernel
 //go:generate go run ./gen -o muladd_amd64.s
 
 // Panel is the width of the column panels the training loop stores W1 in:
-// the widest column block the kernels have for T (48 float32 or 24 float64
+// the widest column block the kernels have for T (56 float32 or 24 float64
 // with AVX-512, else 8).
 func Panel[T Float]() int {
 	var zero T

@@ -45,6 +45,9 @@ func mulAdd4x8F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *floa
 func mulAdd4x48F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
+func mulAdd4x56F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
 func mulAdd4x24F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 // The kernel path is decided once at start-up; tests switch it to check
@@ -66,7 +69,7 @@ func name() string {
 
 func panel32() int {
 	if useAVX512 {
-		return 48
+		return 56
 	}
 	return 8
 }
@@ -101,6 +104,7 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 	case []float32:
 		if useAVX512 {
 			blocks = append(blocks,
+				blockKernels[T]{56, nil, asKernel[T](mulAdd4x56F32Z)},
 				blockKernels[T]{48, nil, asKernel[T](mulAdd4x48F32Z)},
 				blockKernels[T]{16, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
 		}

@@ -22,21 +22,25 @@ type kernel struct {
 	vecs int    // vectors of C per row: 1 or 2
 	typ  string // "PS" (float32) or "PD" (float64)
 	reg  string // "Y" (AVX2, 256 bits) or "Z" (AVX-512)
+	// tail adds a 256-bit vector after the vecs 512-bit ones, for a panel
+	// of 56 float32 (the 50 hidden units of the notebook, padded to 8).
+	tail bool
 }
 
 var kernels = []kernel{
-	{"mulAdd8x8F32", 8, 1, "PS", "Y"},
-	{"mulAdd4x8F32", 4, 1, "PS", "Y"},
-	{"mulAdd4x8F64", 4, 2, "PD", "Y"},
-	{"mulAdd4x4F64", 4, 1, "PD", "Y"},
-	{"mulAdd8x16F32Z", 8, 1, "PS", "Z"},
-	{"mulAdd4x16F32Z", 4, 1, "PS", "Z"},
-	{"mulAdd8x8F64Z", 8, 1, "PD", "Z"},
-	{"mulAdd4x8F64Z", 4, 1, "PD", "Z"},
+	{"mulAdd8x8F32", 8, 1, "PS", "Y", false},
+	{"mulAdd4x8F32", 4, 1, "PS", "Y", false},
+	{"mulAdd4x8F64", 4, 2, "PD", "Y", false},
+	{"mulAdd4x4F64", 4, 1, "PD", "Y", false},
+	{"mulAdd8x16F32Z", 8, 1, "PS", "Z", false},
+	{"mulAdd4x16F32Z", 4, 1, "PS", "Z", false},
+	{"mulAdd8x8F64Z", 8, 1, "PD", "Z", false},
+	{"mulAdd4x8F64Z", 4, 1, "PD", "Z", false},
 	// Three vectors per row: 12 FMAs for 3 loads and 4 broadcasts, where
 	// one vector per row needs a load for every FMA.
-	{"mulAdd4x48F32Z", 4, 3, "PS", "Z"},
-	{"mulAdd4x24F64Z", 4, 3, "PD", "Z"},
+	{"mulAdd4x48F32Z", 4, 3, "PS", "Z", false},
+	{"mulAdd4x24F64Z", 4, 3, "PD", "Z", false},
+	{"mulAdd4x56F32Z", 4, 3, "PS", "Z", true},
 }
 
 func main() {
@@ -62,11 +66,28 @@ func (k kernel) write(b *bytes.Buffer) {
 	if k.reg == "Z" {
 		vbytes = 64
 	}
-	acc := func(r, v int) string { return fmt.Sprintf("%s%d", k.reg, r*k.vecs+v) }
-	nacc := k.rows * k.vecs
-	bReg := func(v int) string { return fmt.Sprintf("%s%d", k.reg, nacc+v) }
-	// Broadcast registers rotate over what is left of the sixteen.
+	nv := k.vecs // vectors per row, the tail included
+	if k.tail {
+		nv++
+	}
+	kind := func(v int) string { // the register kind of vector v of a row
+		if v < k.vecs {
+			return k.reg
+		}
+		return "Y"
+	}
+	acc := func(r, v int) string { return fmt.Sprintf("%s%d", kind(v), r*nv+v) }
+	nacc := k.rows * nv
+	bReg := func(v int) string { return fmt.Sprintf("%s%d", kind(v), nacc+v) }
+	// Broadcast registers rotate over what is left of the sixteen; a kernel
+	// with a tail has sixteen accumulators and takes the rest from the
+	// AVX-512 registers above them.
 	bcastReg := func(r int) string { return fmt.Sprintf("%s%d", k.reg, nacc+k.vecs+r%(16-nacc-k.vecs)) }
+	offset := func(v int) int { return v * vbytes } // a tail follows whole 512-bit vectors
+	if k.tail {
+		bReg = func(v int) string { return fmt.Sprintf("%s%d", kind(v), 16+v) }
+		bcastReg = func(int) string { return fmt.Sprintf("Z%d", 16+nv) }
+	}
 	// A's rows 0-3 are SI + {0, 1, 2, 3}·rsA, rows 4-7 the same from R14.
 	aAddr := func(r int) string {
 		base := "SI"
@@ -89,16 +110,18 @@ func (k kernel) write(b *bytes.Buffer) {
 	if k.rows == 8 {
 		p("\tLEAQ (SI)(R8*4), R14")
 	}
-	for i := range nacc {
-		if k.reg == "Z" {
-			p("\tVPXORD Z%d, Z%d, Z%d", i, i, i)
-		} else {
-			p("\tVXOR%s Y%d, Y%d, Y%d", k.typ, i, i, i)
+	for r := range k.rows {
+		for v := range nv {
+			if a := acc(r, v); kind(v) == "Z" {
+				p("\tVPXORD %s, %s, %s", a, a, a)
+			} else {
+				p("\tVXOR%s %s, %s, %s", k.typ, a, a, a)
+			}
 		}
 	}
 	p("\nloop%s:", k.name)
-	for v := range k.vecs {
-		p("\tVMOVU%s %d(DX), %s", k.typ, v*vbytes, bReg(v))
+	for v := range nv {
+		p("\tVMOVU%s %d(DX), %s", k.typ, offset(v), bReg(v))
 	}
 	for r := range k.rows {
 		if k.reg == "Z" && k.vecs == 1 {
@@ -108,8 +131,10 @@ func (k kernel) write(b *bytes.Buffer) {
 			continue
 		}
 		p("\t%s %s, %s", bcast, aAddr(r), bcastReg(r))
-		for v := range k.vecs {
-			p("\tVFMADD231%s %s, %s, %s", k.typ, bReg(v), bcastReg(r), acc(r, v))
+		for v := range nv {
+			// The tail multiplies by the broadcast register's low half.
+			bc := kind(v) + bcastReg(r)[1:]
+			p("\tVFMADD231%s %s, %s, %s", k.typ, bReg(v), bc, acc(r, v))
 		}
 	}
 	p("\tADDQ R9, SI")
@@ -123,9 +148,9 @@ func (k kernel) write(b *bytes.Buffer) {
 		if r > 0 {
 			p("\tADDQ CX, DI")
 		}
-		for v := range k.vecs {
-			p("\tVADD%s %d(DI), %s, %s", k.typ, v*vbytes, acc(r, v), acc(r, v))
-			p("\tVMOVU%s %s, %d(DI)", k.typ, acc(r, v), v*vbytes)
+		for v := range nv {
+			p("\tVADD%s %d(DI), %s, %s", k.typ, offset(v), acc(r, v), acc(r, v))
+			p("\tVMOVU%s %s, %d(DI)", k.typ, acc(r, v), offset(v))
 		}
 	}
 	p("\tVZEROUPPER")
