@@ -7,13 +7,14 @@ import "github.com/sweep-ml/sweep/pkg/train/internal/kernel"
 type gradients[T kernel.Float] struct {
 	w1p, b1, w2t, b2 []T
 	g1               []T // rows x mp, dJ/dS1
+	w2               []T // W2 as kp x mp, for G1 = G W2 in the kernels
 }
 
 func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
 	return &gradients[T]{
 		w1p: make([]T, len(n.w1p)), b1: make([]T, n.mp),
 		w2t: make([]T, len(n.w2t)), b2: make([]T, n.kp),
-		g1: make([]T, rows*n.mp),
+		g1: make([]T, rows*n.mp), w2: make([]T, n.kp*n.mp),
 	}
 }
 
@@ -38,21 +39,23 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 			g.b2[c] += v
 		}
 	}
+	// G1 = (G W2) masked by ReLU's gradient. W2 is small (K x m), so it is
+	// transposed every step to let the kernels compute G W2.
+	for j := range n.mp {
+		for c := range n.kp {
+			g.w2[c*n.mp+j] = n.w2t[j*n.kp+c]
+		}
+	}
+	clear(g.g1)
+	kernel.MulAdd(rows, n.mp, n.kp, p, n.kp, 1, g.w2, n.mp, g.g1, n.mp)
 	clear(g.b1)
 	for i := range rows {
-		gi, hi, g1 := p[i*n.kp:i*n.kp+n.k], h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
-		for j := range n.mp {
-			if hi[j] > 0 {
-				var s T
-				w := n.w2t[j*n.kp : j*n.kp+n.k]
-				for c, v := range gi {
-					s += v * w[c]
-				}
-				g1[j] = s
-				g.b1[j] += s
-			} else {
+		hi, g1 := h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
+		for j, v := range hi {
+			if !(v > 0) {
 				g1[j] = 0
 			}
+			g.b1[j] += g1[j]
 		}
 	}
 	clear(g.w1p)

@@ -165,6 +165,12 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 // confident mistake costs a large finite loss rather than log 0) and the
 // number of correct predictions.
 func softmaxLoss[T kernel.Float](s []T, k, stride int, labels []uint8) (loss float64, correct int) {
+	return crossEntropy(s, k, stride, labels, true)
+}
+
+// crossEntropy is softmaxLoss; with probs false it leaves the scores as they
+// are, which is all an evaluation needs.
+func crossEntropy[T kernel.Float](s []T, k, stride int, labels []uint8, probs bool) (loss float64, correct int) {
 	for i, y := range labels {
 		clear(s[i*stride+k : (i+1)*stride])
 		row := s[i*stride : i*stride+k]
@@ -181,12 +187,16 @@ func softmaxLoss[T kernel.Float](s []T, k, stride int, labels []uint8) (loss flo
 		var sum T
 		for c := range row {
 			e := T(math.Exp(float64(row[c] - mx)))
-			row[c] = e
+			if probs {
+				row[c] = e
+			}
 			sum += e
 		}
 		loss += math.Log(float64(sum)) - float64(sy-mx)
-		for c := range row {
-			row[c] /= sum
+		if probs {
+			for c := range row {
+				row[c] /= sum
+			}
 		}
 	}
 	return loss, correct

@@ -296,7 +296,7 @@ func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) 
 		rows := min(evalBlock, len(y)-i)
 		xb := rowsAs(x[i*d:(i+rows)*d], tr.xbuf)
 		tr.net.forward(xb, rows, tr.h, tr.s)
-		l, c := softmaxLoss(tr.s[:rows*kp], k, kp, y[i:i+rows])
+		l, c := crossEntropy(tr.s[:rows*kp], k, kp, y[i:i+rows], false)
 		loss += l
 		correct += c
 	}
@@ -325,7 +325,7 @@ func Evaluate(w Weights, lambda float64, mean, std []float64, ex Examples) Metri
 			}
 		}
 		net.forward(x, rows, h, s)
-		l, c := softmaxLoss(s[:rows*net.kp], w.K, net.kp, ex.Labels[i:i+rows])
+		l, c := crossEntropy(s[:rows*net.kp], w.K, net.kp, ex.Labels[i:i+rows], false)
 		loss += l
 		correct += c
 	}
