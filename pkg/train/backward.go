@@ -68,16 +68,8 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 // update takes one gradient step: W -= eta (dW + 2 lambda W), b -= eta db.
 func (n *network[T]) update(g *gradients[T], eta, lambda float64) {
 	e, twoL := T(eta), T(2*lambda)
-	for i, w := range n.w1p {
-		n.w1p[i] = w - e*(g.w1p[i]+twoL*w)
-	}
-	for i, w := range n.w2t {
-		n.w2t[i] = w - e*(g.w2t[i]+twoL*w)
-	}
-	for i := range n.b1 {
-		n.b1[i] -= e * g.b1[i]
-	}
-	for i := range n.b2 {
-		n.b2[i] -= e * g.b2[i]
-	}
+	kernel.Update(n.w1p, g.w1p, e, twoL)
+	kernel.Update(n.w2t, g.w2t, e, twoL)
+	kernel.Update(n.b1, g.b1, e, 0)
+	kernel.Update(n.b2, g.b2, e, 0)
 }

@@ -117,3 +117,13 @@ func Widen(dst []float64, src []float32) {
 		dst[i] = float64(src[i])
 	}
 }
+
+// Update takes a gradient step in place: w -= eta (g + t w), t being twice
+// the L2 penalty (0 for biases). With FMA kernels each element is two fused
+// multiply-adds; the portable path rounds after each operation.
+func Update[T Float](w, g []T, eta, t T) {
+	done := updateFast(w, g, eta, t)
+	for i := done; i < len(w); i++ {
+		w[i] -= eta * (g[i] + t*w[i])
+	}
+}

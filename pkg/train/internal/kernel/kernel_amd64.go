@@ -3,6 +3,39 @@ package kernel
 import "golang.org/x/sys/cpu"
 
 //go:noescape
+func updateF32(w, grad *float32, n int, eta, t float32)
+
+//go:noescape
+func updateF64(w, grad *float64, n int, eta, t float64)
+
+// updateFast applies Update to the largest multiple of a vector it can and
+// returns how many elements that was.
+func updateFast[T Float](w, g []T, eta, t T) int {
+	if !useFMA {
+		return 0
+	}
+	switch w := any(w).(type) {
+	case []float32:
+		g := any(g).([]float32)
+		n := len(w) / 8 * 8
+		if n > 0 {
+			_ = g[n-1]
+			updateF32(&w[0], &g[0], n, float32(eta), float32(t))
+		}
+		return n
+	case []float64:
+		g := any(g).([]float64)
+		n := len(w) / 4 * 4
+		if n > 0 {
+			_ = g[n-1]
+			updateF64(&w[0], &g[0], n, float64(eta), float64(t))
+		}
+		return n
+	}
+	return 0
+}
+
+//go:noescape
 func widenAVX2(dst *float64, src *float32, n int)
 
 // widenFast converts the largest multiple of 8 elements it can and returns

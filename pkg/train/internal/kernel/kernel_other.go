@@ -13,3 +13,5 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 }
 
 func widenFast(dst []float64, src []float32) int { return 0 }
+
+func updateFast[T Float](w, g []T, eta, t T) int { return 0 }

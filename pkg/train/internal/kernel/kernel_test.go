@@ -107,3 +107,42 @@ func TestWiden(t *testing.T) {
 	}
 	setMode(kernelModes()[0])
 }
+
+// Update agrees with the formula on every path, within one rounding of the
+// float32 FMA path's single roundings, and touches nothing past w.
+func TestUpdate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, mode := range kernelModes() {
+		setMode(mode)
+		for _, n := range []int{0, 3, 8, 13, 64} {
+			w, g := make([]float32, n+1), make([]float32, n)
+			want := make([]float64, n)
+			for i := range n {
+				w[i], g[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+				want[i] = float64(w[i]) - 0.1*(float64(g[i])+0.02*float64(w[i]))
+			}
+			w[n] = 7
+			Update(w[:n], g, 0.1, 0.02)
+			for i := range n {
+				if d := math.Abs(float64(w[i]) - want[i]); d > 1e-6*(1+math.Abs(want[i])) {
+					t.Fatalf("%s n=%d: w[%d] = %g, want %g", Name(), n, i, w[i], want[i])
+				}
+			}
+			if w[n] != 7 {
+				t.Fatalf("%s n=%d: wrote past the end", Name(), n)
+			}
+			w64, g64 := make([]float64, n), make([]float64, n)
+			for i := range n {
+				w64[i], g64[i] = float64(w[i]), float64(g[i])
+				want[i] = w64[i] - 0.1*(g64[i]+0.02*w64[i])
+			}
+			Update(w64, g64, 0.1, 0.02)
+			for i := range n {
+				if d := math.Abs(w64[i] - want[i]); d > 1e-14*(1+math.Abs(want[i])) {
+					t.Fatalf("%s float64 n=%d: w[%d] = %g, want %g", Name(), n, i, w64[i], want[i])
+				}
+			}
+		}
+	}
+	setMode(kernelModes()[0])
+}
