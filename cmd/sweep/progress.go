@@ -77,7 +77,7 @@ func describe(t *search.PlannedTrial) string {
 func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	fmt.Fprintf(p.out, "stage %s: %d trials, %d to train\n", plan.Stage.Name, len(plan.Trials), todo)
+	fmt.Fprintf(p.out, "stage %s: %s, %d to train\n", plan.Stage.Name, plural(len(plan.Trials), "trial"), todo)
 	if p.bars == nil || todo == 0 {
 		return
 	}
@@ -187,4 +187,12 @@ func deref(p *float64) float64 {
 		return math.NaN()
 	}
 	return *p
+}
+
+// plural writes a count of things: "1 trial", "8 trials".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }
