@@ -179,7 +179,8 @@ func badInputs() []badInput {
 		{name: "hidden absurdly large", config: cfgWith("{hidden: 8}", "{hidden: 100000000}"), args: []string{"train", "c.yaml"}, want: "c.yaml:4: model.hidden"},
 
 		// Data files.
-		{name: "data dir missing", config: idxConfig, want: "idx: directory not found"},
+		{name: "data dir missing", config: idxConfig, want: "c.yaml:2: data.dir: "},
+		{name: "empty config file", files: map[string][]byte{"e.yaml": {}}, args: []string{"run", "e.yaml"}, want: "e.yaml: the file sets nothing"},
 		{name: "images file missing", config: idxConfig, files: withFile(trainImages, nil), want: trainImages},
 		{name: "labels file missing", config: idxConfig, files: withFile(trainLabels, nil), want: trainLabels},
 		{name: "images empty", config: idxConfig, files: withFile(trainImages, []byte{}), want: trainImages + ": truncated"},
@@ -208,6 +209,8 @@ func badInputs() []badInput {
 		{name: "lambda negative flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "-1"}, want: "--lambda must be a finite number >= 0, got -1"},
 		{name: "lambda NaN flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "NaN"}, want: "--lambda must be a finite number >= 0, got NaN"},
 		{name: "report bad format", args: []string{"report", "--format", "xml"}, want: "--format"},
+		{name: "export without what", args: []string{"export"}, want: "export histories or export weights"},
+		{name: "export unknown kind", args: []string{"export", "foo"}, want: `unknown export "foo"`},
 		{name: "report negative top", args: []string{"report", "--top", "-1"}, want: "--top"},
 		{name: "report unknown stage", args: []string{"report", "--stage", "fine"}, want: `no stage "fine"`},
 		{name: "report missing db", args: []string{"report", "--db", "nope.db"}, want: "no sweep database at nope.db"},

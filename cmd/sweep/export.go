@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -26,7 +27,15 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export training histories or a trial's weights for other tools",
-		Args:  exactArgs(0),
+		// Without a subcommand (or with an unknown one) this is a usage
+		// error, not a help page that exits 0.
+		Args: cobra.ArbitraryArgs,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown export %q: export histories or export weights", args[0])}
+			}
+			return usageError{errors.New("export what? export histories or export weights")}
+		},
 	}
 	cmd.AddCommand(newExportHistoriesCmd(), newExportWeightsCmd())
 	return cmd

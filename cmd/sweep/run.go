@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"errors"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,17 +68,28 @@ func runRun(ctx context.Context, opts runOptions) error {
 // that cannot run leaves nothing behind), runs the sweep and prints its
 // ranking.
 func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
+	// An existing database is opened first, so that a second process learns
+	// at once that a sweep is running instead of after loading the data. A
+	// new one is created only once the config and the data are known good.
+	var db *store.DB
+	if _, err := os.Stat(dbPath); err == nil {
+		if db, err = openForWriting(dbPath, store.Options{}); err != nil {
+			return err
+		}
+		defer db.Close()
+	}
 	progress := newProgress(errOut)
 	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: workers, Observer: progress})
 	if err != nil {
 		return err
 	}
 	setMemoryLimit(runner.Workers(), maxHidden(cfg), runner.BaseData().Prepared.D)
-	db, err := store.Open(dbPath, open)
-	if err != nil {
-		return err
+	if db == nil {
+		if db, err = openForWriting(dbPath, open); err != nil {
+			return err
+		}
+		defer db.Close()
 	}
-	defer db.Close()
 	if err := runner.Prepare(db); err != nil {
 		return err
 	}
@@ -89,13 +102,36 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 	if runErr != nil {
 		return runErr
 	}
-	wall := time.Since(start).Seconds()
-	fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %d workers' time)\n",
-		wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
+	if wall := time.Since(start).Seconds(); runner.Trained() > 0 {
+		fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %d workers' time)\n",
+			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
+	}
 	fmt.Fprintln(out)
-	if err := writeRanking(out, db, reportOptions{top: 10}); err != nil {
+	if err := writeRanking(out, db, reportOptions{top: rankingRows}); err != nil {
 		return err
+	}
+	if n, err := trialCount(db); err == nil && n > rankingRows {
+		fmt.Fprintf(out, "(the best %d of each ranking; sweep report lists all %d trials)\n", rankingRows, n)
 	}
 	fmt.Fprintf(out, "\ndatabase: %s\n", db.Path())
 	return nil
+}
+
+// rankingRows is how many trials the ranking at the end of a run shows.
+const rankingRows = 10
+
+func trialCount(db *store.DB) (int, error) {
+	n := 0
+	err := db.ForEachTrial(func(store.Trial) error { n++; return nil })
+	return n, err
+}
+
+// openForWriting opens the database for run or resume; when another
+// process holds it, the error says what to do instead.
+func openForWriting(path string, opts store.Options) (*store.DB, error) {
+	db, err := store.Open(path, opts)
+	if errors.Is(err, store.ErrInUse) {
+		return nil, fmt.Errorf("%w: %s; wait for that sweep to end, or watch it with \"sweep status\"", err, path)
+	}
+	return db, err
 }

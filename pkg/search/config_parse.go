@@ -31,7 +31,13 @@ func Load(path string) (Config, error) {
 		return Config{}, fmt.Errorf("search: %w", err)
 	}
 	defer f.Close()
-	return Parse(f, ParseOptions{File: path, BaseDir: filepath.Dir(path)})
+	c, err := Parse(f, ParseOptions{File: path, BaseDir: filepath.Dir(path)})
+	if err == nil && len(c.pos) == 0 {
+		// A config file with no settings is a mistake (the wrong file, an
+		// unsaved editor), not a request for the default sweep.
+		return c, &ConfigError{File: path, Reason: "the file sets nothing (sweep init writes a starter config)"}
+	}
+	return c, err
 }
 
 // Parse reads a config: Default() overlaid with the YAML document in r. It

@@ -58,16 +58,25 @@ func examples(s data.Split) train.Examples {
 // that section of the file, like the errors of Validate. Errors in the data
 // files themselves already name their file and are returned as they are.
 func (c Config) DataError(st *Stage, err error) error {
-	if !errors.Is(err, data.ErrSpec) {
-		return err
-	}
-	path := "data"
+	section := "data"
 	if st != nil {
 		if _, ok := c.pos[st.path()+".data"]; ok {
-			path = st.path() + ".data"
+			section = st.path() + ".data"
 		}
 	}
-	return c.errorf(path, "%s", strings.TrimPrefix(err.Error(), "data: "))
+	var de *data.Error
+	switch {
+	case errors.Is(err, data.ErrSpec):
+		return c.errorf(section, "%s", strings.TrimPrefix(err.Error(), "data: "))
+	case errors.As(err, &de) && errors.Is(err, data.ErrNotFound) && de.Path == c.DataSection(st).Dir:
+		// The directory itself is missing: point at the key that names it.
+		hint := ""
+		if c.DataSection(st).Source == SourceCIFAR10 {
+			hint = " (CIFAR-10 is not included: unpack its python or binary version there)"
+		}
+		return c.errorf(section+".dir", "%s: %s%s", de.Path, de.Msg, hint)
+	}
+	return err
 }
 
 // HasSearch reports whether the config file has a search section.

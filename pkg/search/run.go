@@ -59,6 +59,7 @@ type Runner struct {
 
 	db         *store.DB
 	storeNanos atomic.Int64 // time spent writing the database
+	started    atomic.Int64 // trials started by Run
 	mu         sync.Mutex
 	live       map[string]*store.RunningTrial
 	count      map[string]map[store.Status]int // stage → status → trials
@@ -302,6 +303,11 @@ func (e storeError) Unwrap() error { return e.err }
 // store errors and cancellation are returned: anything else the training
 // does wrong is recorded on the trial.
 func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
+	// errgroup's Go waits for a free worker, and the sweep may have been
+	// interrupted meanwhile: then the trial does not start at all.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	meta, err := r.db.Trial(t.ID)
 	if err != nil {
 		return err
@@ -317,6 +323,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	r.started.Add(1)
 	segment := time.Now()
 	wallBefore := meta.WallSeconds
 	from := meta.Status
@@ -413,6 +420,9 @@ func (r *Runner) timed(write func() error) error {
 	r.storeNanos.Add(int64(time.Since(start)))
 	return err
 }
+
+// Trained is the number of trials Run started training.
+func (r *Runner) Trained() int { return int(r.started.Load()) }
 
 // StoreSeconds is the time Run spent writing the database (metadata,
 // checkpoints, histories and weights, each commit fsynced), summed over
