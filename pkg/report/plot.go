@@ -387,6 +387,7 @@ func topFigure(name string, curves []curve, width, height int) (figure, error) {
 			return figure{}, err
 		}
 	}
+	zoomToSecondHalf(p, curves)
 	for i, c := range curves {
 		line, err := plotter.NewLine(plotter.XYs{{}})
 		if err != nil {
@@ -397,6 +398,26 @@ func topFigure(name string, curves []curve, width, height int) (figure, error) {
 		legend = append(legend, keyEntry{label, line})
 	}
 	return figure{width, height, func(c draw.Canvas) { drawWithLegend(c, p, legend) }}, nil
+}
+
+// zoomToSecondHalf fits the y axis to the second half of training: the best
+// trials differ by tenths of a point at the end, which an axis that also
+// spans the first steps' 10% flattens into one line. The early steps run
+// off the bottom of the plot.
+func zoomToSecondHalf(p *plot.Plot, curves []curve) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range curves {
+		last := c.history[len(c.history)-1].Step
+		for _, r := range c.history {
+			if v := 100 * r.ValAccuracy; r.Step >= last/2 && finite(v) {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+		}
+	}
+	if lo < hi {
+		margin := max(0.5, (hi-lo)/10)
+		p.Y.Min, p.Y.Max = lo-margin, hi+margin
+	}
 }
 
 func newPlot(title, xlabel, ylabel string) *plot.Plot {
