@@ -20,4 +20,18 @@
 // stages can grow by raising trials without changing earlier trials.
 // [Config.TrainConfig] layers the base settings, the stage's overrides and a
 // point's parameters into the train.Config of one trial.
+//
+// A [Runner] runs a sweep against a store database. [NewRunner] validates
+// the config and loads every data set its stages use, once ([LoadData]),
+// before any database exists; [Runner.Prepare] records the sweep or checks
+// that a stored one was trained on the same data; [Runner.Run] plans each
+// stage in turn (refined ranges and best sources are computed when the
+// stage starts and stored with it, see [Derived]) and trains its unfinished
+// trials on an errgroup pool of Workers goroutines, one goroutine per trial.
+// A trial is identified by [TrialID], a hash of everything that determines
+// its result, so it is trained once however often it is asked for. Its
+// checkpoints, history and weights go to the store; a diverging trial is
+// recorded as diverged and a failing one as failed (retried by the next
+// run); only store errors and cancellation stop the sweep. [Runner.Plan]
+// lists the trials without training.
 package search
