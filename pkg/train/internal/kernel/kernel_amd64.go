@@ -81,13 +81,16 @@ func mulAdd4x48F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *flo
 func mulAdd4x56F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
+func mulAdd6x56F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
 func mulAdd4x24F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 // The kernel path is decided once at start-up; tests switch it to check
 // every path the CPU can run.
 var (
 	useFMA    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	useAVX512 = useFMA && cpu.X86.HasAVX512F
+	useAVX512 = useFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
 )
 
 func name() string {
@@ -118,10 +121,11 @@ func panel64() int {
 type kernelFunc[T Float] func(k int, a *T, rsA, csA int, b *T, ldb int, c *T, ldc int)
 
 // blockKernels are the micro-kernels for one element type and column width:
-// eight rows at a time, then four.
+// bigRows rows at a time (if big is set), then four.
 type blockKernels[T Float] struct {
-	width        int
-	rows8, rows4 kernelFunc[T]
+	width      int
+	bigRows    int
+	big, rows4 kernelFunc[T]
 }
 
 // mulAddFast runs the assembly micro-kernels over the largest part of C they
@@ -137,36 +141,37 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 	case []float32:
 		if useAVX512 {
 			blocks = append(blocks,
-				blockKernels[T]{56, nil, asKernel[T](mulAdd4x56F32Z)},
-				blockKernels[T]{48, nil, asKernel[T](mulAdd4x48F32Z)},
-				blockKernels[T]{16, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
+				blockKernels[T]{56, 6, asKernel[T](mulAdd6x56F32Z), asKernel[T](mulAdd4x56F32Z)},
+				blockKernels[T]{48, 0, nil, asKernel[T](mulAdd4x48F32Z)},
+				blockKernels[T]{16, 8, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
 		}
-		blocks = append(blocks, blockKernels[T]{8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
+		blocks = append(blocks, blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
 	case []float64:
 		if useAVX512 {
 			blocks = append(blocks,
-				blockKernels[T]{24, nil, asKernel[T](mulAdd4x24F64Z)},
-				blockKernels[T]{8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
+				blockKernels[T]{24, 0, nil, asKernel[T](mulAdd4x24F64Z)},
+				blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
 		} else {
-			blocks = append(blocks, blockKernels[T]{8, nil, asKernel[T](mulAdd4x8F64)})
+			blocks = append(blocks, blockKernels[T]{8, 0, nil, asKernel[T](mulAdd4x8F64)})
 		}
-		blocks = append(blocks, blockKernels[T]{4, nil, asKernel[T](mulAdd4x4F64)})
+		blocks = append(blocks, blockKernels[T]{4, 0, nil, asKernel[T](mulAdd4x4F64)})
 	}
-	doneRows = rows / 4 * 4
 	for _, bk := range blocks {
 		for ; doneCols+bk.width <= cols; doneCols += bk.width {
 			j, r := doneCols, 0
-			if bk.rows8 != nil {
-				for ; r+8 <= rows; r += 8 {
-					bk.rows8(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
+			if bk.big != nil {
+				for ; r+bk.bigRows <= rows; r += bk.bigRows {
+					bk.big(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
 				}
 			}
 			for ; r+4 <= rows; r += 4 {
 				bk.rows4(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
 			}
+			// The rows left depend on the block's kernels; finish them here.
+			mulAddGo(r, rows, j, j+bk.width, k, a, rsA, csA, b, ldb, c, ldc)
 		}
 	}
-	return doneRows, doneCols
+	return rows, doneCols
 }
 
 // asKernel views a kernel of a concrete element type as one of T; it is only

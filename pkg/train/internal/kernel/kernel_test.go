@@ -38,7 +38,7 @@ func testMulAdd(t *testing.T) {
 		}
 		return x
 	}
-	for _, rows := range []int{1, 2, 3, 4, 7, 8, 12, 13, 16, 18} {
+	for _, rows := range []int{1, 2, 3, 4, 6, 7, 8, 10, 12, 13, 16, 18} {
 		for _, cols := range []int{1, 3, 4, 5, 8, 12, 16, 17, 24, 32, 40, 48, 50, 56, 64, 72, 104} {
 			for _, k := range []int{1, 2, 9, 100, 256, 300, 600} {
 				for _, transposedA := range []bool{false, true} {

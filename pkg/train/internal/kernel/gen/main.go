@@ -18,7 +18,7 @@ import (
 // kernel describes one micro-kernel.
 type kernel struct {
 	name string
-	rows int    // 4 or 8
+	rows int    // 4, 6 or 8
 	vecs int    // vectors of C per row: 1 or 2
 	typ  string // "PS" (float32) or "PD" (float64)
 	reg  string // "Y" (AVX2, 256 bits) or "Z" (AVX-512)
@@ -41,6 +41,8 @@ var kernels = []kernel{
 	{"mulAdd4x48F32Z", 4, 3, "PS", "Z", false},
 	{"mulAdd4x24F64Z", 4, 3, "PD", "Z", false},
 	{"mulAdd4x56F32Z", 4, 3, "PS", "Z", true},
+	// Six rows: each B row loaded from L2 serves 24 FMAs instead of 16.
+	{"mulAdd6x56F32Z", 6, 3, "PS", "Z", true},
 }
 
 func main() {
@@ -85,8 +87,9 @@ func (k kernel) write(b *bytes.Buffer) {
 	bcastReg := func(r int) string { return fmt.Sprintf("%s%d", k.reg, nacc+k.vecs+r%(16-nacc-k.vecs)) }
 	offset := func(v int) int { return v * vbytes } // a tail follows whole 512-bit vectors
 	if k.tail {
-		bReg = func(v int) string { return fmt.Sprintf("%s%d", kind(v), 16+v) }
-		bcastReg = func(int) string { return fmt.Sprintf("Z%d", 16+nv) }
+		first := max(16, nacc) // the registers after the accumulators
+		bReg = func(v int) string { return fmt.Sprintf("%s%d", kind(v), first+v) }
+		bcastReg = func(int) string { return fmt.Sprintf("Z%d", first+nv) }
 	}
 	// A's rows 0-3 are SI + {0, 1, 2, 3}·rsA, rows 4-7 the same from R14.
 	aAddr := func(r int) string {
@@ -107,7 +110,7 @@ func (k kernel) write(b *bytes.Buffer) {
 		p("\tSHLQ $%d, %s", shift, reg)
 	}
 	p("\tLEAQ (R8)(R8*2), R13")
-	if k.rows == 8 {
+	if k.rows > 4 {
 		p("\tLEAQ (SI)(R8*4), R14")
 	}
 	for r := range k.rows {
@@ -138,7 +141,7 @@ func (k kernel) write(b *bytes.Buffer) {
 		}
 	}
 	p("\tADDQ R9, SI")
-	if k.rows == 8 {
+	if k.rows > 4 {
 		p("\tADDQ R9, R14")
 	}
 	p("\tADDQ BX, DX")
