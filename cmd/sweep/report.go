@@ -144,7 +144,7 @@ func openForReading(flag string) (*store.DB, error) {
 	}
 	db, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
-		if errorsIsInUse(err) {
+		if errors.Is(err, store.ErrInUse) {
 			return nil, fmt.Errorf("%w; a sweep is running on %s: wait for it, or use \"sweep status\"", err, path)
 		}
 		return nil, err

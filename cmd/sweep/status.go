@@ -40,8 +40,6 @@ reading the snapshot the running process keeps beside the database.`,
 	return cmd
 }
 
-func errorsIsInUse(err error) bool { return errors.Is(err, store.ErrInUse) }
-
 func runStatus(_ context.Context, opts statusOptions) error {
 	path, err := findDB(opts.db)
 	if err != nil {
@@ -57,7 +55,7 @@ func runStatus(_ context.Context, opts statusOptions) error {
 	}
 	db, err := store.Open(path, store.Options{ReadOnly: true})
 	if err != nil {
-		if errorsIsInUse(err) && snapErr == nil {
+		if errors.Is(err, store.ErrInUse) && snapErr == nil {
 			// Locked but the snapshot is stale: show it for what it is.
 			fmt.Fprintf(opts.out, "sweep %q: database locked by another process; last snapshot %s ago\n", snap.Sweep, time.Since(snap.Updated).Round(time.Second))
 			return writeSnapshot(opts.out, snap)

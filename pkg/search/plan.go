@@ -284,7 +284,7 @@ func (r *Runner) bestSources(st *Stage, h *history) []string {
 	var ids []string
 	configs := map[string]bool{}
 	for _, t := range candidates {
-		key := t.Stage + "\x00" + paramsKey(t.Params) // seeds of one configuration count once
+		key := t.Stage + "\x00" + jsonKey(t.Params) // seeds of one configuration count once
 		if configs[key] {
 			continue
 		}
@@ -297,8 +297,9 @@ func (r *Runner) bestSources(st *Stage, h *history) []string {
 	return ids
 }
 
-func paramsKey(p map[string]float64) string {
-	b, _ := json.Marshal(p)
+// jsonKey is v's JSON, a map key that compares values (JSON sorts map keys).
+func jsonKey(v any) string {
+	b, _ := json.Marshal(v)
 	return string(b)
 }
 

@@ -108,7 +108,7 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 }
 
 func (r *Runner) load(sec DataSection) (*Data, error) {
-	key := paramsKeyAny(DataSpec(sec))
+	key := jsonKey(DataSpec(sec))
 	if ds, ok := r.data[key]; ok {
 		return ds, nil
 	}
@@ -118,11 +118,6 @@ func (r *Runner) load(sec DataSection) (*Data, error) {
 	}
 	r.data[key] = ds
 	return ds, nil
-}
-
-func paramsKeyAny(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func (r *Runner) stageData(st *Stage) *Data {

@@ -31,9 +31,8 @@ func MulAdd[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c [
 	_ = a[(rows-1)*rsA+(k-1)*csA]
 	_ = b[(k-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
-	doneRows, doneCols := mulAddFast(rows, cols, k, a, rsA, csA, b, ldb, c, ldc)
-	mulAddGo(0, doneRows, doneCols, cols, k, a, rsA, csA, b, ldb, c, ldc)
-	mulAddGo(doneRows, rows, 0, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	done := mulAddFast(rows, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	mulAddGo(0, rows, done, cols, k, a, rsA, csA, b, ldb, c, ldc)
 }
 
 // mulAddGo is the portable MulAdd over rows [r0, r1) and columns [j0, j1).

@@ -128,13 +128,13 @@ type blockKernels[T Float] struct {
 	big, rows4 kernelFunc[T]
 }
 
-// mulAddFast runs the assembly micro-kernels over the largest part of C they
-// cover and reports how many rows and columns that is; MulAdd finishes the
-// edges in Go. The widest column blocks go first (a whole panel), then
-// narrower ones for what is left.
-func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneRows, doneCols int) {
+// mulAddFast computes the first columns of C, all rows, with the assembly
+// micro-kernels (the rows a block's kernels leave, in Go) and reports how
+// many columns that is; MulAdd does the rest in Go. The widest column blocks
+// go first (a whole panel), then narrower ones for what is left.
+func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
 	if !useFMA || rows < 4 {
-		return 0, 0
+		return 0
 	}
 	var blocks []blockKernels[T]
 	switch any(a).(type) {
@@ -171,7 +171,7 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 			mulAddGo(r, rows, j, j+bk.width, k, a, rsA, csA, b, ldb, c, ldc)
 		}
 	}
-	return rows, doneCols
+	return doneCols
 }
 
 // asKernel views a kernel of a concrete element type as one of T; it is only

@@ -8,8 +8,8 @@ func panel32() int { return 8 }
 
 func panel64() int { return 8 }
 
-func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (int, int) {
-	return 0, 0
+func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) int {
+	return 0
 }
 
 func widenFast(dst []float64, src []float32) int { return 0 }
