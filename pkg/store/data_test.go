@@ -493,12 +493,12 @@ func TestInjectedWriteFailure(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.op, func(t *testing.T) {
 			fail := false
-			db, path := newDB(t, Options{FailWrites: func(op string) error {
+			db, path := newFaultyDB(t, func(op string) error {
 				if fail && op == c.op {
 					return errInjected
 				}
 				return nil
-			}})
+			})
 			// Earlier progress that must survive the failure.
 			must(t, db.PutSweep(Sweep{Name: "s", ConfigYAML: []byte("a: 1\n")}))
 			must(t, db.PutStage(Stage{Name: "coarse", Index: 0, TrialIDs: []string{"old", "run"}}))
@@ -515,6 +515,7 @@ func TestInjectedWriteFailure(t *testing.T) {
 				t.Fatal("failed write changed the database")
 			}
 			db.Close()
+			fail = false
 
 			db, err = Open(path, Options{})
 			if err != nil {

@@ -37,8 +37,7 @@
 //
 // A trial is done or diverged only through FinishTrial, which in one
 // transaction replaces its history, stores its weights, drops its checkpoint
-// and writes its final metadata; afterwards no write changes it except an
-// explicit DeleteTrial.
+// and writes its final metadata; afterwards no write changes it.
 //
 // # Locking
 //

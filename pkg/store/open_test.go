@@ -59,13 +59,15 @@ func TestOpenCreateReopen(t *testing.T) {
 // A crash or write error while creating leaves an empty bbolt file; the next
 // `sweep run` must adopt it rather than call it foreign.
 func TestCreateFailureIsRecoverable(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sweep.db")
-	_, err := Open(path, Options{Create: true, FailWrites: func(op string) error {
-		if op == "open" {
+	fail := true
+	path := faultyPath(t, func(op string) error {
+		if fail && op == "open" {
 			return errInjected
 		}
 		return nil
-	}})
+	})
+	_, err := Open(path, Options{Create: true})
+	fail = false
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected error", err)
 	}
