@@ -4,7 +4,7 @@ import "sync"
 
 // Hook is called at the end of every write transaction on a database,
 // after its changes are staged and before commit, with the operation's
-// name: "open" (creation of a new file), "migrate", "put_sweep",
+// name: "open" (creation of a new file), "put_sweep",
 // "put_stage", "save_checkpoint", "finish_trial" or "mark_interrupted". A
 // non-nil result aborts the transaction as a failed write would.
 type Hook func(op string) error

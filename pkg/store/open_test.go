@@ -333,7 +333,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		if !errors.Is(err, ErrNewerSchema) {
 			t.Fatalf("Open(%+v): err = %v, want ErrNewerSchema", opts, err)
 		}
-		want := fmt.Sprintf("created by a newer sweep (schema %d > %d); upgrade sweep", SchemaVersion+1, SchemaVersion)
+		want := fmt.Sprintf("has store schema version %d, newer than the %d this sweep knows; use the release that wrote it, or a newer one", SchemaVersion+1, SchemaVersion)
 		if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "store: ") {
 			t.Errorf("message %q lacks %q", err, want)
 		}

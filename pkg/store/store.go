@@ -208,7 +208,7 @@ func check(tx *bolt.Tx, path string) error {
 		return kindErrorf(ErrCorrupt, nil, "%s is corrupt: bad schema version", path)
 	}
 	if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
-		return kindErrorf(ErrNewerSchema, nil, "%s was created by a newer sweep (schema %d > %d); upgrade sweep", path, n, SchemaVersion)
+		return kindErrorf(ErrNewerSchema, nil, "%s has store schema version %d, newer than the %d this sweep knows; use the release that wrote it, or a newer one", path, n, SchemaVersion)
 	}
 	for _, name := range topBuckets {
 		if tx.Bucket(name) == nil {
