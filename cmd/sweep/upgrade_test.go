@@ -153,23 +153,35 @@ func refusesVersion(t *testing.T, r result, names ...string) {
 	}
 }
 
-// continues checks that run or resume went on with a database without
-// training any of its trials again, and recorded the numerics.
-func continues(t *testing.T, r result, dir, db, histories string) {
+// continues checks that a command went on with the database at dir/db
+// without training any of its trials again: run and resume record the
+// numerics; --plan, which only reads, leaves the file as it was (before).
+func continues(t *testing.T, name string, r result, dir, db, histories, before string) {
 	t.Helper()
+	if r.code != 0 {
+		t.Fatalf("%s of a database of this numerics: %s", name, r)
+	}
 	if strings.Contains(r.stderr, "started") {
 		t.Errorf("a trial was trained again:\n%s", r.stderr)
 	}
 	if got := mustSweep(t, dir, "export", "histories", "--db", db).stdout; got != histories {
 		t.Error("the histories changed")
 	}
-	if n := recordedNumerics(t, filepath.Join(dir, db)); n != train.AlgorithmVersion {
+	path := filepath.Join(dir, db)
+	if name == "plan" {
+		if !strings.Contains(r.stdout, "done") || sha(t, path) != before {
+			t.Errorf("--plan should list the stored trials as done and change nothing:\n%s", r)
+		}
+		return
+	}
+	if n := recordedNumerics(t, path); n != train.AlgorithmVersion {
 		t.Errorf("numerics recorded %d after continuing, want %d", n, train.AlgorithmVersion)
 	}
 }
 
-// run and resume continue a database of the earlier release exactly when
-// its numerics are this binary's, and otherwise refuse, changing nothing.
+// run and resume (and run --plan) continue a database of the earlier
+// release exactly when its numerics are this binary's, and otherwise
+// refuse, changing nothing.
 // The fixture's numerics are whatever that release computed; both branches
 // are tested on copies edited to hold other numerics.
 func TestEarlierReleaseRunResume(t *testing.T) {
@@ -180,18 +192,16 @@ func TestEarlierReleaseRunResume(t *testing.T) {
 	commands := map[string][]string{
 		"run":    {"run", "tiny.yaml", "--db", "tiny.db"},
 		"resume": {"resume", "--db", "tiny.db"},
+		"plan":   {"run", "tiny.yaml", "--db", "tiny.db", "--plan"},
 	}
-	for _, name := range []string{"run", "resume"} {
+	for _, name := range []string{"run", "resume", "plan"} {
 		t.Run(name+"/as written", func(t *testing.T) {
 			dir := fixtureCopy(t)
 			db := filepath.Join(dir, "tiny.db")
 			before := sha(t, db)
 			r := sweep(t, dir, commands[name]...)
 			if fixtureNumerics == train.AlgorithmVersion {
-				if r.code != 0 {
-					t.Fatalf("%s of a database of this numerics: %s", name, r)
-				}
-				continues(t, r, dir, "tiny.db", string(histories))
+				continues(t, name, r, dir, "tiny.db", string(histories), before)
 				return
 			}
 			refusesVersion(t, r, "numerics", "version "+strconv.Itoa(fixtureNumerics), "new --db")
@@ -218,7 +228,8 @@ func TestEarlierReleaseRunResume(t *testing.T) {
 			writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(tinySweep))
 			setNumerics(t, db, 0)
 			hist := mustSweep(t, dir, "export", "histories", "--db", "tiny.db").stdout
-			continues(t, mustSweep(t, dir, commands[name]...), dir, "tiny.db", hist)
+			before := sha(t, db)
+			continues(t, name, sweep(t, dir, commands[name]...), dir, "tiny.db", hist, before)
 		})
 	}
 }

@@ -35,6 +35,19 @@ func (r *Runner) checkVersion(db *store.DB, sw store.Sweep) error {
 	return nil
 }
 
+// checkStoredVersion is checkVersion for a database opened only to read,
+// which may hold no sweep record yet.
+func (r *Runner) checkStoredVersion(db *store.DB) error {
+	sw, err := db.Sweep()
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	}
+	return r.checkVersion(db, sw)
+}
+
 // recordNumerics stores the numerics version in a sweep record written
 // before it was recorded; checkVersion has established that it is this
 // binary's.

@@ -158,7 +158,16 @@ func TestVersionCheck(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			db, err := store.Open(path, store.Options{})
+			db, err := store.Open(path, store.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, planErr := r.Plan(db) // --plan: what run would do
+			db.Close()
+			if (planErr == nil) != (c.refusal == nil) || planErr != nil && !errors.Is(planErr, ErrVersion) {
+				t.Errorf("Plan: %v", planErr)
+			}
+			db, err = store.Open(path, store.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
