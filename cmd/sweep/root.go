@@ -36,8 +36,9 @@ search exactly where it stopped.`,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd(), newVersionCmd())
-	root.Version = "-" // any value makes cobra add --version, printed by the template
-	root.SetVersionTemplate(versionText())
+	root.Version = "-" // any value makes cobra add --version; the template prints it
+	cobra.AddTemplateFunc("versionText", versionText)
+	root.SetVersionTemplate("{{versionText}}")
 	return root
 }
 
