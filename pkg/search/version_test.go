@@ -278,3 +278,38 @@ func renumber(tx *bolt.Tx, idOf func(store.Sweep, store.Trial) string) error {
 		return nil
 	})
 }
+
+// A sweep record written before the numerics were recorded, with no trial
+// yet, says nothing of them: the run trains as usual and records them.
+func TestVersionOfASweepWithoutTrials(t *testing.T) {
+	want := referenceRun(t)
+	path := filepath.Join(t.TempDir(), "empty.db")
+	r, err := NewRunner(parseConfig(t, tinySweep), RunOptions{Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rec, err := r.SweepRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Numerics = 0
+	if err := db.PutSweep(rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prepare(db); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	sameOutcomes(t, "after the run", outcomes(t, path), want)
+	if n := storedSweep(t, path).Numerics; n != train.AlgorithmVersion {
+		t.Errorf("numerics recorded %d, want %d", n, train.AlgorithmVersion)
+	}
+}

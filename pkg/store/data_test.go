@@ -24,6 +24,7 @@ func TestSweepRoundTrip(t *testing.T) {
 		DataFingerprint: "sha256:abcd",
 		DataFiles:       []FileHash{{Path: "/abs/train.bin", Size: 123, SHA256: "ab12"}, {Path: "/abs/val.bin", Size: 7, SHA256: "cd34"}},
 		Created:         time.Date(2025, 6, 1, 12, 0, 0, 5, time.UTC),
+		Numerics:        8,
 	}
 	if err := db.PutSweep(want); err != nil {
 		t.Fatal(err)
