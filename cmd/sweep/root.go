@@ -35,7 +35,10 @@ search exactly where it stopped.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd(), newVersionCmd())
+	root.Version = "-" // any value makes cobra add --version; the template prints it
+	cobra.AddTemplateFunc("versionText", versionText)
+	root.SetVersionTemplate("{{versionText}}")
 	return root
 }
 

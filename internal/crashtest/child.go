@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sweep-ml/sweep/internal/storefault"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -87,10 +88,11 @@ func child(path string) int {
 		return fail(err)
 	}
 	emit("loaded")
-	db, err := store.Open(path, store.Options{Create: true, FailWrites: func(op string) error {
+	defer storefault.Set(path, func(op string) error {
 		emit("write " + op)
 		return nil
-	}})
+	})()
+	db, err := store.Open(path, store.Options{Create: true})
 	if err != nil {
 		return fail(err)
 	}

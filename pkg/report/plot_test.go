@@ -66,6 +66,7 @@ func (s plotSweep) build(t *testing.T) *store.DB {
 	}
 	for si, st := range s.stages {
 		var ids []string
+		var created []store.Trial // stored with the stage, as the runner does
 		for ti, pt := range st.trials {
 			id := fmt.Sprintf("%02d%02d%s", si, ti, strings.Repeat("ab", 10))
 			ids = append(ids, id)
@@ -80,9 +81,7 @@ func (s plotSweep) build(t *testing.T) *store.DB {
 			tr := store.Trial{ID: id, Stage: st.name, Index: ti, Params: params,
 				Config: settings, Status: pt.status, Seconds: 1.5 + float64(ti)}
 			if pt.status == store.Pending || pt.status == store.Failed {
-				if err := db.PutTrial(tr); err != nil {
-					t.Fatal(err)
-				}
+				created = append(created, tr)
 				continue
 			}
 			h := plotHistory(cfg, pt.acc, pt.status == store.Diverged)
@@ -101,7 +100,7 @@ func (s plotSweep) build(t *testing.T) *store.DB {
 			}
 		}
 		if err := db.PutStage(store.Stage{Name: st.name, Index: si, Spec: json.RawMessage(st.spec),
-			Derived: json.RawMessage(st.derived), TrialIDs: ids}); err != nil {
+			Derived: json.RawMessage(st.derived), TrialIDs: ids}, created...); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -84,7 +84,11 @@ func Rank(db *store.DB, sel Selection) ([]Row, error) {
 	if sel.GroupSeeds {
 		rows = groupSeeds(rows)
 	}
-	if err := sortRows(rows, sel.Sort); err != nil {
+	stages, err := db.Stages()
+	if err != nil {
+		return nil, err
+	}
+	if err := sortRows(rows, stages, sel.Sort); err != nil {
 		return nil, err
 	}
 	if err := separateOwnData(db, rows); err != nil {
@@ -171,8 +175,8 @@ func readRows(db *store.DB, stage string) ([]Row, error) {
 // sortRows orders rows as store.Rank does, then, for any key but
 // val_accuracy, stably by that key: accuracies descending, everything else
 // ascending, missing and NaN values last.
-func sortRows(rows []Row, key string) error {
-	rankOrder(rows)
+func sortRows(rows []Row, stages []store.Stage, key string) error {
+	rankOrder(rows, stages)
 	if key == "" || key == "val_accuracy" {
 		return nil
 	}
@@ -212,9 +216,10 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// rankOrder sorts rows with store.Rank. A group ranks as done when any of
-// its seeds is, by its mean metrics.
-func rankOrder(rows []Row) {
+// rankOrder sorts rows with store.Rank, unfinished ones in the order of
+// stages. A group ranks as done when any of its seeds is, by its mean
+// metrics.
+func rankOrder(rows []Row, stages []store.Stage) {
 	trials := make([]store.Trial, len(rows))
 	byID := make(map[string]Row, len(rows))
 	for i, r := range rows {
@@ -224,7 +229,7 @@ func rankOrder(rows []Row) {
 		}
 		byID[r.ID] = r
 	}
-	store.Rank(trials)
+	store.Rank(trials, stages...)
 	for i, t := range trials {
 		rows[i] = byID[t.ID]
 	}

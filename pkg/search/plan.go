@@ -403,9 +403,15 @@ type PlannedStage struct {
 }
 
 // Plan lists every stage's trials without training anything. db may be nil
-// (a sweep not started yet). A stage whose trials depend on results not yet
+// (a sweep not started yet); a db run would refuse for its version is
+// refused alike. A stage whose trials depend on results not yet
 // there says why instead; so do the stages after it.
 func (r *Runner) Plan(db *store.DB) ([]PlannedStage, error) {
+	if db != nil {
+		if err := r.checkStoredVersion(db); err != nil {
+			return nil, err
+		}
+	}
 	h, err := loadHistory(db)
 	if err != nil {
 		return nil, err

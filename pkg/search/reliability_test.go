@@ -14,18 +14,23 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sweep-ml/sweep/internal/storefault"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
-// faultRun runs cfg into the database at path, opened with FailWrites set
-// to fail, and returns Run's error. Setup failures are fatal.
-func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail func(op string) error) error {
+// faultRun runs cfg into the database at path, whose write transactions
+// go through fail (if not nil) before they commit, and returns Run's error.
+// Setup failures are fatal.
+func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail storefault.Hook) error {
 	t.Helper()
 	r, err := NewRunner(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(path, store.Options{Create: true, FailWrites: fail})
+	if fail != nil {
+		defer storefault.Set(path, fail)()
+	}
+	db, err := store.Open(path, store.Options{Create: true})
 	if err != nil {
 		t.Fatal(err)
 	}

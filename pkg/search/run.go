@@ -148,11 +148,13 @@ func (r *Runner) SweepRecord() (store.Sweep, error) {
 	return store.Sweep{
 		Name: r.cfg.Name, ConfigYAML: r.cfg.Raw, ConfigResolved: resolved, ConfigPath: path,
 		DataFingerprint: r.base.Info.Fingerprint, DataFiles: files, Created: time.Now().UTC(),
+		Numerics: train.AlgorithmVersion,
 	}, nil
 }
 
 // Prepare makes db ready to run this config: a new database gets the sweep
-// record; an existing one must hold the same data set. Trials a killed
+// record; an existing one must hold trials of this numerics version (see
+// checkVersion) and the same data set. Trials a killed
 // process left running become pending again, to resume from their
 // checkpoints.
 func (r *Runner) Prepare(db *store.DB) error {
@@ -169,6 +171,9 @@ func (r *Runner) Prepare(db *store.DB) error {
 	case err != nil:
 		return err
 	default:
+		if err := r.checkVersion(db, existing); err != nil {
+			return err
+		}
 		if existing.DataFingerprint != r.base.Info.Fingerprint {
 			old := make([]data.FileHash, len(existing.DataFiles))
 			for i, f := range existing.DataFiles {
@@ -180,6 +185,9 @@ func (r *Runner) Prepare(db *store.DB) error {
 			}
 			return fmt.Errorf("search: %w: %s differs from what %s was trained on; restore the data, or start a new sweep with another --db",
 				ErrDataChanged, what, db.Path())
+		}
+		if err := recordNumerics(db, existing); err != nil {
+			return err
 		}
 	}
 	_, err = db.MarkInterrupted()

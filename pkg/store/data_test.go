@@ -24,6 +24,7 @@ func TestSweepRoundTrip(t *testing.T) {
 		DataFingerprint: "sha256:abcd",
 		DataFiles:       []FileHash{{Path: "/abs/train.bin", Size: 123, SHA256: "ab12"}, {Path: "/abs/val.bin", Size: 7, SHA256: "cd34"}},
 		Created:         time.Date(2025, 6, 1, 12, 0, 0, 5, time.UTC),
+		Numerics:        8,
 	}
 	if err := db.PutSweep(want); err != nil {
 		t.Fatal(err)
@@ -493,12 +494,12 @@ func TestInjectedWriteFailure(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.op, func(t *testing.T) {
 			fail := false
-			db, path := newDB(t, Options{FailWrites: func(op string) error {
+			db, path := newFaultyDB(t, func(op string) error {
 				if fail && op == c.op {
 					return errInjected
 				}
 				return nil
-			}})
+			})
 			// Earlier progress that must survive the failure.
 			must(t, db.PutSweep(Sweep{Name: "s", ConfigYAML: []byte("a: 1\n")}))
 			must(t, db.PutStage(Stage{Name: "coarse", Index: 0, TrialIDs: []string{"old", "run"}}))
@@ -515,6 +516,7 @@ func TestInjectedWriteFailure(t *testing.T) {
 				t.Fatal("failed write changed the database")
 			}
 			db.Close()
+			fail = false
 
 			db, err = Open(path, Options{})
 			if err != nil {

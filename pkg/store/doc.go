@@ -4,14 +4,16 @@
 //
 // The package defines its own plain types (Sweep, Stage, Trial, Record,
 // Weights); the search layer converts to and from them, so store depends on
-// no other sweep package.
+// no other sweep package (internal/storefault only lets this module's tests
+// fail its writes).
 //
 // # Schema (version 1)
 //
 //	meta/
 //	    magic        "sweep-ml/sweep"           identifies a sweep database
 //	    schema       BE uint64                  SchemaVersion
-//	    sweep        JSON Sweep                 config (raw YAML + resolved JSON), data hashes
+//	    sweep        JSON Sweep                 config (raw YAML + resolved JSON), data hashes,
+//	                                            numerics version of the trials
 //	stages/
 //	    <BE uint64 index>/                      one bucket per stage, in run order
 //	        info     JSON {name, index, spec, derived}
@@ -33,12 +35,22 @@
 // numeric order. Floats are stored as raw bits, so NaN and ±Inf round-trip
 // exactly.
 //
+// # Versions
+//
+// SchemaVersion changes only with the layout above; a file of a newer schema
+// is refused by every command and never modified. Optional JSON fields that
+// older readers ignore do not change it: Sweep.Numerics, the version of the
+// numerics that computed the file's trials, was added that way, so files of
+// earlier releases, which lack it, still open unchanged, and earlier
+// releases still read files of this one. Such a file's numerics are still
+// known from its trial ids, which hash them (see package search); a writer
+// that continues it records them.
+//
 // # Invariants
 //
 // A trial is done or diverged only through FinishTrial, which in one
 // transaction replaces its history, stores its weights, drops its checkpoint
-// and writes its final metadata; afterwards no write changes it except an
-// explicit DeleteTrial.
+// and writes its final metadata; afterwards no write changes it.
 //
 // # Locking
 //

@@ -25,11 +25,9 @@ func Example() {
 	if err := db.PutSweep(store.Sweep{Name: "demo", ConfigYAML: []byte("name: demo\n")}); err != nil {
 		log.Fatal(err)
 	}
+	// A stage is stored with the trials it lists for the first time.
 	trial := store.Trial{ID: "t1", Stage: "coarse", Status: store.Pending, Params: map[string]float64{"lambda": 0.01}}
-	if err := db.PutTrial(trial); err != nil {
-		log.Fatal(err)
-	}
-	if err := db.PutStage(store.Stage{Name: "coarse", Index: 0, TrialIDs: []string{"t1"}}); err != nil {
+	if err := db.PutStage(store.Stage{Name: "coarse", Index: 0, TrialIDs: []string{"t1"}}, trial); err != nil {
 		log.Fatal(err)
 	}
 	db.Close()

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/sweep-ml/sweep/internal/storefault"
 )
 
 func f64(v float64) *float64 { return &v }
@@ -26,6 +28,27 @@ func newDB(tb testing.TB, opts Options) (*DB, string) {
 	}
 	tb.Cleanup(func() { db.Close() })
 	return db, path
+}
+
+// newFaultyDB is newDB with every write transaction going through fail
+// before it commits, also after the test reopens the file.
+func newFaultyDB(tb testing.TB, fail storefault.Hook) (*DB, string) {
+	tb.Helper()
+	path := faultyPath(tb, fail)
+	db, err := Open(path, Options{Create: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, path
+}
+
+// faultyPath is a path in a fresh temp dir whose databases' write
+// transactions go through fail before they commit.
+func faultyPath(tb testing.TB, fail storefault.Hook) string {
+	path := filepath.Join(tb.TempDir(), "sweep.db")
+	tb.Cleanup(storefault.Set(path, fail))
+	return path
 }
 
 func sampleTrial(id string, status Status) Trial {

@@ -59,13 +59,15 @@ func TestOpenCreateReopen(t *testing.T) {
 // A crash or write error while creating leaves an empty bbolt file; the next
 // `sweep run` must adopt it rather than call it foreign.
 func TestCreateFailureIsRecoverable(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "sweep.db")
-	_, err := Open(path, Options{Create: true, FailWrites: func(op string) error {
-		if op == "open" {
+	fail := true
+	path := faultyPath(t, func(op string) error {
+		if fail && op == "open" {
 			return errInjected
 		}
 		return nil
-	}})
+	})
+	_, err := Open(path, Options{Create: true})
+	fail = false
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("err = %v, want the injected error", err)
 	}
@@ -331,7 +333,7 @@ func TestNewerSchemaRefused(t *testing.T) {
 		if !errors.Is(err, ErrNewerSchema) {
 			t.Fatalf("Open(%+v): err = %v, want ErrNewerSchema", opts, err)
 		}
-		want := fmt.Sprintf("created by a newer sweep (schema %d > %d); upgrade sweep", SchemaVersion+1, SchemaVersion)
+		want := fmt.Sprintf("has store schema version %d, newer than the %d this sweep knows; use the release that wrote it, or a newer one", SchemaVersion+1, SchemaVersion)
 		if !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "store: ") {
 			t.Errorf("message %q lacks %q", err, want)
 		}

@@ -21,14 +21,31 @@ func TestRank(t *testing.T) {
 		done("tie-cheap-a", 0.9, 1),
 		{ID: "p1", Stage: "a", Index: 0, Status: Pending},
 		{ID: "nil", Stage: "s", Status: Done},
+		{ID: "gone", Stage: "0-renamed", Index: 0, Status: Pending},
 	}
-	Rank(trials)
-	var got []string
-	for _, tr := range trials {
-		got = append(got, tr.ID)
+	ranked := func(stages ...Stage) []string {
+		ts := slices.Clone(trials)
+		Rank(ts, stages...)
+		var ids []string
+		for _, tr := range ts {
+			ids = append(ids, tr.ID)
+		}
+		return ids
 	}
-	want := []string{"tie-cheap-a", "tie-cheap-b", "tie-costly", "low", "nan", "nil", "p1", "d1", "f1"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("Rank order = %v, want %v", got, want)
+	done5 := []string{"tie-cheap-a", "tie-cheap-b", "tie-costly", "low", "nan", "nil"}
+	for _, c := range []struct {
+		name   string
+		stages []Stage
+		rest   []string
+	}{
+		// Stage b ran before stage a: its unfinished trials come first,
+		// though "a" sorts before "b"; a stage the list lacks comes last.
+		{"in stage order", []Stage{{Name: "b", Index: 0}, {Name: "a", Index: 1}, {Name: "s", Index: 2}}, []string{"f1", "p1", "d1", "gone"}},
+		{"stages listed out of order", []Stage{{Name: "a", Index: 1}, {Name: "b", Index: 0}}, []string{"f1", "p1", "d1", "gone"}},
+		{"without stages, by name", nil, []string{"gone", "p1", "d1", "f1"}},
+	} {
+		if got, want := ranked(c.stages...), append(slices.Clone(done5), c.rest...); !slices.Equal(got, want) {
+			t.Errorf("%s: Rank order = %v, want %v", c.name, got, want)
+		}
 	}
 }

@@ -10,12 +10,12 @@ import (
 func TestPutStageCreatesTrialsAtomically(t *testing.T) {
 	fail := false
 	errDisk := errors.New("disk full")
-	db, _ := newDB(t, Options{FailWrites: func(op string) error {
+	db, _ := newFaultyDB(t, func(op string) error {
 		if fail && op == "put_stage" {
 			return errDisk
 		}
 		return nil
-	}})
+	})
 	st := Stage{Name: "coarse", Index: 0, TrialIDs: []string{"a", "b"}}
 	trials := []Trial{{ID: "a", Stage: "coarse", Status: Pending}, {ID: "b", Stage: "coarse", Index: 1, Status: Pending}}
 

@@ -12,6 +12,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/sweep-ml/sweep/internal/storefault"
 )
 
 // SchemaVersion is the layout written by this package (see the package doc).
@@ -80,21 +82,15 @@ type Options struct {
 	// Create makes a new database if path does not exist. Only `sweep run`
 	// sets it; every other command must find an existing sweep.
 	Create bool
-	// FailWrites, if set, is called at the end of every write transaction,
-	// after all its changes are staged and before commit, with the operation
-	// name: "open" (schema check, creation of a new file), "put_sweep",
-	// "put_stage", "put_trial", "save_checkpoint", "finish_trial",
-	// "delete_trial" or "mark_interrupted". A non-nil result aborts the
-	// transaction exactly like a failed write or a full disk would. It
-	// exists for tests.
-	FailWrites func(op string) error
 }
 
 // DB is an open sweep database. Its methods are safe for concurrent use.
 type DB struct {
-	bolt       *bolt.DB
-	path       string
-	failWrites func(op string) error
+	bolt *bolt.DB
+	path string
+	// failWrites is the hook this module's tests install through
+	// internal/storefault; nil otherwise.
+	failWrites storefault.Hook
 }
 
 // Open opens the sweep database at path. An existing file is always first
@@ -136,7 +132,7 @@ func open(path string, opts Options, timeout time.Duration) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{bolt: rw, path: path, failWrites: opts.FailWrites}
+	db := &DB{bolt: rw, path: path, failWrites: storefault.For(path)}
 	// Check again under the exclusive lock: the file may have changed
 	// between the read-only look and now. The check reads only, so opening
 	// an existing database leaves its bytes as they were; only a new one
@@ -212,7 +208,7 @@ func check(tx *bolt.Tx, path string) error {
 		return kindErrorf(ErrCorrupt, nil, "%s is corrupt: bad schema version", path)
 	}
 	if n := binary.BigEndian.Uint64(v); n > SchemaVersion {
-		return kindErrorf(ErrNewerSchema, nil, "%s was created by a newer sweep (schema %d > %d); upgrade sweep", path, n, SchemaVersion)
+		return kindErrorf(ErrNewerSchema, nil, "%s has store schema version %d, newer than the %d this sweep knows; use the release that wrote it, or a newer one", path, n, SchemaVersion)
 	}
 	for _, name := range topBuckets {
 		if tx.Bucket(name) == nil {
@@ -249,8 +245,8 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// update runs fn in one write transaction named op, giving the FailWrites
-// hook the last word before commit.
+// update runs fn in one write transaction named op, giving a test's
+// storefault hook the last word before commit.
 func (db *DB) update(op string, fn func(tx *bolt.Tx) error) error {
 	var fnErr error
 	err := db.bolt.Update(func(tx *bolt.Tx) error {

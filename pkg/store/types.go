@@ -44,6 +44,10 @@ type Sweep struct {
 	DataFingerprint string          `json:"data_fingerprint"`
 	DataFiles       []FileHash      `json:"data_files,omitempty"`
 	Created         time.Time       `json:"created,omitzero"`
+	// Numerics is the version of the numerics (train.AlgorithmVersion)
+	// that computed every trial in the file. It is 0 in files written
+	// before it was recorded; their trial ids still carry it.
+	Numerics int `json:"numerics,omitempty"`
 }
 
 // FileHash identifies one input data file.
