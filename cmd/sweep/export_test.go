@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,4 +186,76 @@ func TestShowAndUsageErrors(t *testing.T) {
 		}
 	}
 	t.Log("no two trial ids share a first character; ambiguity is covered by pkg/report's TestFindTrial")
+}
+
+// TestDashIsStandardOutput: "-o -" writes to standard output, as "-" means
+// for init's FILE, and never creates a file named "-".
+func TestDashIsStandardOutput(t *testing.T) {
+	dir := t.TempDir()
+	copyTinyDB(t, dir, "tiny.db")
+	id, _ := bestTrial(t, dir)
+	for _, tc := range []struct {
+		args []string
+		want string // how standard output starts
+	}{
+		{[]string{"report", "--format", "csv", "-o", "-"}, "rank,id,stage"},
+		{[]string{"report", "--format", "html", "-o", "-"}, "<!DOCTYPE html>"},
+		{[]string{"export", "histories", "-o", "-"}, "trial,stage,status"},
+		{[]string{"export", "histories", "--format", "jsonl", "-o", "-"}, `{"trial":`},
+		{[]string{"export", "weights", id, "-o", "-"}, "PK\x03\x04"},
+	} {
+		r := mustSweep(t, dir, tc.args...)
+		if !strings.HasPrefix(r.stdout, tc.want) {
+			t.Errorf("sweep %q: standard output starts %.40q, want %q", tc.args, r.stdout, tc.want)
+		}
+	}
+	r := sweep(t, dir, "plot", "-o", "-")
+	if r.code != exitUsage || !strings.Contains(oneErrorLine(t, r), "-o names a directory") {
+		t.Errorf("plot -o -: %s", r)
+	}
+	if got := listDir(t, dir); strings.Join(got, " ") != "tiny.db" {
+		t.Errorf("directory holds %v, want only tiny.db", got)
+	}
+}
+
+// TestExportAnyStageName runs a sweep whose stage name holds control
+// characters, quotes, a comma and a newline, and reads its exports back
+// with encoding/csv and encoding/json.
+func TestExportAnyStageName(t *testing.T) {
+	const name = "bell\a, \"del\"\x7f\nnext\tline"
+	dir := t.TempDir()
+	cfg := strings.Replace(tinySweep, "- name: coarse", `- name: "bell\a, \"del\"\x7f\nnext\tline"`, 1)
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(cfg))
+	mustSweep(t, dir, "run", "tiny.yaml")
+
+	jsonl := mustSweep(t, dir, "export", "histories", "--format", "jsonl").stdout
+	lines := strings.Split(strings.TrimSuffix(jsonl, "\n"), "\n")
+	for _, line := range lines {
+		var rec struct{ Stage string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("encoding/json rejects %q: %v", line, err)
+		}
+		if rec.Stage != name {
+			t.Fatalf("stage reads back as %q, want %q", rec.Stage, name)
+		}
+	}
+	for _, args := range [][]string{{"export", "histories"}, {"report", "--format", "csv"}} {
+		recs, err := csv.NewReader(strings.NewReader(mustSweep(t, dir, args...).stdout)).ReadAll()
+		if err != nil {
+			t.Fatalf("sweep %q: encoding/csv rejects it: %v", args, err)
+		}
+		col := slices.Index(recs[0], "stage")
+		if len(recs) < 2 || col < 0 {
+			t.Fatalf("sweep %q: %d records, header %q", args, len(recs), recs[0])
+		}
+		for _, rec := range recs[1:] {
+			if rec[col] != name {
+				t.Errorf("sweep %q: stage reads back as %q, want %q", args, rec[col], name)
+			}
+		}
+	}
+	var rows []struct{ Stage string }
+	if err := json.Unmarshal([]byte(mustSweep(t, dir, "report", "--format", "json").stdout), &rows); err != nil || len(rows) == 0 || rows[0].Stage != name {
+		t.Errorf("report --format json: %v, rows %+v", err, rows)
+	}
 }

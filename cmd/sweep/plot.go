@@ -65,6 +65,9 @@ func runPlot(_ context.Context, opts plotOptions) error {
 	if opts.top < 1 {
 		return usageError{fmt.Errorf("--top must be at least 1, got %d", opts.top)}
 	}
+	if opts.dir == "-" {
+		return usageError{errors.New(`plot writes one file per image: -o names a directory, and "-" (standard output) cannot hold several`)}
+	}
 	db, err := openForReading(opts.db)
 	if err != nil {
 		return err

@@ -65,7 +65,7 @@ plots. Use it with -o report.html.`,
 	f.IntVar(&opts.top, "top", 0, "only the first N rows (of the ranking and of each stage ranked apart)")
 	f.StringVar(&opts.format, "format", "table", "table, markdown, csv, json or html")
 	f.BoolVar(&opts.groupSeeds, "group-seeds", false, "one row per configuration: mean and standard deviation over its seeds")
-	f.StringVarP(&opts.output, "output", "o", "", "write to this file instead of standard output")
+	f.StringVarP(&opts.output, "output", "o", "", `write to this file instead of standard output ("-" for standard output)`)
 	f.BoolVar(&opts.force, "force", false, "overwrite the -o file if it exists")
 	return cmd
 }
@@ -88,10 +88,7 @@ func runReport(_ context.Context, opts reportOptions) error {
 		return err
 	}
 	defer db.Close()
-	if opts.output == "" {
-		return writeRanking(opts.out, db, opts)
-	}
-	return report.CreateFile(opts.output, opts.force, func(w io.Writer) error { return writeRanking(w, db, opts) })
+	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error { return writeRanking(w, db, opts) })
 }
 
 func checkStatus(s string) error {

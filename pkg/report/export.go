@@ -2,13 +2,13 @@ package report
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,6 +17,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 
 	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // CreateFile writes a file through fn so that readers only ever see the
@@ -160,9 +161,12 @@ func WriteHistories(w io.Writer, db *store.DB, format, stage string) error {
 		return err
 	}
 	names := slices.Sorted(maps.Keys(set))
-	hw := &historyWriter{w: bufio.NewWriterSize(w, 1<<16), names: names, jsonl: format == "jsonl"}
-	if !hw.jsonl {
-		hw.header()
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var hw historyWriter
+	if format == "jsonl" {
+		hw = newJSONLHistory(bw, names)
+	} else if hw, err = newCSVHistory(bw, names); err != nil {
+		return err
 	}
 	err = each(func(t store.Trial) error {
 		hw.trial(t)
@@ -171,99 +175,99 @@ func WriteHistories(w io.Writer, db *store.DB, format, stage string) error {
 	if err != nil {
 		return err
 	}
-	return hw.w.Flush()
+	if err := hw.flush(); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
-// historyWriter formats records into one reused buffer: the prefix of a
-// trial's lines is built once per trial.
-type historyWriter struct {
-	w      *bufio.Writer
-	names  []string
-	jsonl  bool
-	prefix []byte
-	line   []byte
+// historyWriter writes the long form of histories: trial sets the trial
+// whose records follow.
+type historyWriter interface {
+	trial(t store.Trial)
+	record(r store.Record) error
+	flush() error
 }
 
 var historyColumns = []string{"step", "epoch", "eta", "train_cost", "train_loss", "train_accuracy", "val_cost", "val_loss", "val_accuracy"}
 
-func (h *historyWriter) header() {
-	var b []byte
-	for i, c := range append([]string{"trial", "stage", "status"}, h.names...) {
-		b = appendCSVField(b, i, c)
-	}
-	for _, c := range historyColumns {
-		b = appendCSVField(b, 1, c)
-	}
-	h.w.Write(append(b, '\n'))
+// csvHistory writes through encoding/csv, so any text in a stage name
+// (commas, quotes, newlines, control characters) reads back as written.
+type csvHistory struct {
+	w      *csv.Writer
+	names  []string
+	fields []string // the current trial's prefix, then the record, reused
+	prefix int
 }
 
-func (h *historyWriter) trial(t store.Trial) {
-	b := h.prefix[:0]
-	if h.jsonl {
-		b = append(b, `{"trial":`...)
-		b = strconv.AppendQuote(b, t.ID)
-		b = append(b, `,"stage":`...)
-		b = strconv.AppendQuote(b, t.Stage)
-		b = append(b, `,"status":`...)
-		b = strconv.AppendQuote(b, string(t.Status))
-		b = append(b, `,"params":{`...)
-		first := true
-		for _, name := range h.names {
-			if v, ok := t.Params[name]; ok {
-				if !first {
-					b = append(b, ',')
-				}
-				first = false
-				b = strconv.AppendQuote(b, name)
-				b = appendJSONFloat(append(b, ':'), v)
-			}
-		}
-		b = append(b, '}')
-	} else {
-		b = appendCSVField(b, 0, t.ID)
-		b = appendCSVField(b, 1, t.Stage)
-		b = appendCSVField(b, 1, string(t.Status))
-		for _, name := range h.names {
-			v, ok := t.Params[name]
-			if !ok {
-				v = math.NaN()
-			}
-			b = appendCSVFloat(append(b, ','), v)
-		}
+func newCSVHistory(w io.Writer, names []string) (*csvHistory, error) {
+	h := &csvHistory{w: csv.NewWriter(w), names: names}
+	header := append(append([]string{"trial", "stage", "status"}, names...), historyColumns...)
+	if err := h.w.Write(header); err != nil {
+		return nil, err
 	}
-	h.prefix = b
+	return h, nil
 }
 
-func (h *historyWriter) record(r store.Record) error {
-	vals := [...]float64{r.Epoch, r.Eta, r.TrainCost, r.TrainLoss, r.TrainAccuracy, r.ValCost, r.ValLoss, r.ValAccuracy}
-	b := append(h.line[:0], h.prefix...)
-	if h.jsonl {
-		b = append(b, `,"step":`...)
-		b = strconv.AppendInt(b, int64(r.Step), 10)
-		for i, v := range vals {
-			b = append(b, `,"`...)
-			b = append(b, historyColumns[i+1]...)
-			b = append(b, `":`...)
-			b = appendJSONFloat(b, v)
-		}
-		b = append(b, '}')
-	} else {
-		b = strconv.AppendInt(append(b, ','), int64(r.Step), 10)
-		for _, v := range vals {
-			b = appendCSVFloat(append(b, ','), v)
-		}
+func (h *csvHistory) trial(t store.Trial) {
+	h.fields = append(h.fields[:0], t.ID, t.Stage, string(t.Status))
+	for _, name := range h.names {
+		h.fields = append(h.fields, csvFloat(paramOrNaN(t.Params, name)))
 	}
-	h.line = append(b, '\n')
-	_, err := h.w.Write(h.line)
-	return err
+	h.prefix = len(h.fields)
 }
 
-func appendJSONFloat(b []byte, v float64) []byte {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return append(b, "null"...)
+func (h *csvHistory) record(r store.Record) error {
+	h.fields = append(h.fields[:h.prefix], strconv.Itoa(r.Step))
+	for _, v := range [...]float64{r.Epoch, r.Eta, r.TrainCost, r.TrainLoss, r.TrainAccuracy, r.ValCost, r.ValLoss, r.ValAccuracy} {
+		h.fields = append(h.fields, csvFloat(v))
 	}
-	return strconv.AppendFloat(b, v, 'g', -1, 64)
+	return h.w.Write(h.fields)
 }
+
+func (h *csvHistory) flush() error {
+	h.w.Flush()
+	return h.w.Error()
+}
+
+// jsonlHistory writes one object per record through encoding/json, which
+// escapes control characters as JSON requires (invalid UTF-8 becomes
+// U+FFFD, as JSON text must be UTF-8).
+type jsonlHistory struct {
+	enc   *json.Encoder
+	names []string
+	line  historyLine
+}
+
+// historyLine is one jsonl line; its field order is the output's key order.
+type historyLine struct {
+	Trial  string            `json:"trial"`
+	Stage  string            `json:"stage"`
+	Status store.Status      `json:"status"`
+	Params map[string]Number `json:"params"`
+	JSONRecord
+}
+
+func newJSONLHistory(w io.Writer, names []string) *jsonlHistory {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &jsonlHistory{enc: enc, names: names}
+}
+
+func (h *jsonlHistory) trial(t store.Trial) {
+	params := make(map[string]Number, len(t.Params))
+	for name, v := range t.Params {
+		params[name] = Number(v)
+	}
+	h.line = historyLine{Trial: t.ID, Stage: t.Stage, Status: t.Status, Params: params}
+}
+
+func (h *jsonlHistory) record(r store.Record) error {
+	h.line.JSONRecord = JSONHistory([]train.Record{train.Record(r)})[0]
+	return h.enc.Encode(&h.line)
+}
+
+func (h *jsonlHistory) flush() error { return nil }
 
 // WriteWeights writes a trial's network as a NumPy .npz archive of float64
 // arrays: W1 (m x d), b1 (m), W2 (K x m), b2 (K), mean and std (d each,

@@ -182,12 +182,7 @@ func sortRows(rows []Row, key string) error {
 		get = func(r *Row) float64 { return metricCols[i].get(&r.Trial) }
 		desc = metricCols[i].percent
 	} else if slices.Contains(paramNames(rows), key) {
-		get = func(r *Row) float64 {
-			if v, ok := r.Params[key]; ok {
-				return v
-			}
-			return math.NaN()
-		}
+		get = func(r *Row) float64 { return paramOrNaN(r.Params, key) }
 	} else {
 		keys := append(SortKeys(), paramNames(rows)...)
 		return fmt.Errorf("report: %w %q (valid: %s)", ErrSortKey, key, strings.Join(slices.Compact(keys), ", "))
@@ -242,11 +237,20 @@ func paramNames(rows []Row) []string {
 	return append([]string{"lambda"}, slices.Sorted(maps.Keys(set))...)
 }
 
+// metric reads a stored metric, NaN where none was measured.
 func metric(p *float64) float64 {
 	if p == nil {
 		return math.NaN()
 	}
 	return *p
+}
+
+// paramOrNaN reads a parameter, NaN for a trial that does not have it.
+func paramOrNaN(params map[string]float64, name string) float64 {
+	if v, ok := params[name]; ok {
+		return v
+	}
+	return math.NaN()
 }
 
 // paramString formats a parameter for people: lambda and other values
