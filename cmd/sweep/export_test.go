@@ -59,7 +59,7 @@ func TestExportWeightsReproduceTestAccuracy(t *testing.T) {
 	if err := f.Read("param_lambda", &lambda); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := data.Load(data.Spec{Source: data.SourceEmbedded})
+	ds, err := data.Load(t.Context(), data.Spec{Source: data.SourceEmbedded})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,8 +18,8 @@ import (
 
 // runPlan prints what `sweep run` would train, reading the database if it
 // exists but never creating or changing it.
-func runPlan(_ context.Context, cfg search.Config, dbPath string, out io.Writer) error {
-	runner, err := search.NewRunner(cfg, search.RunOptions{})
+func runPlan(ctx context.Context, cfg search.Config, dbPath string, out io.Writer) error {
+	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{})
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ func TestPlanOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: 2})
+	runner, err := search.NewRunner(t.Context(), cfg, search.RunOptions{Workers: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		defer db.Close()
 	}
 	progress := newProgress(errOut)
-	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: workers, Observer: progress})
+	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{Workers: workers, Observer: progress})
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ import (
 // to fail, and returns Run's error. Setup failures are fatal.
 func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail func(op string) error) error {
 	t.Helper()
-	r, err := NewRunner(cfg, opts)
+	r, err := NewRunner(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ search:
 	}
 	want := outcomes(t, path)
 	// As `sweep run` does it: load the data, open the database, prepare.
-	r, err := NewRunner(parseConfig(t, src), RunOptions{Workers: 1})
+	r, err := NewRunner(t.Context(), parseConfig(t, src), RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
