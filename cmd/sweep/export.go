@@ -82,7 +82,7 @@ exports in constant memory.`,
 	return cmd
 }
 
-func runExportHistories(_ context.Context, opts exportOptions) error {
+func runExportHistories(ctx context.Context, opts exportOptions) error {
 	if !slices.Contains(report.HistoryFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(report.HistoryFormats, ", "), opts.format)}
 	}
@@ -92,7 +92,7 @@ func runExportHistories(_ context.Context, opts exportOptions) error {
 	}
 	defer db.Close()
 	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error {
-		return report.WriteHistories(w, db, opts.format, opts.stage)
+		return report.WriteHistories(ctx, w, db, opts.format, opts.stage)
 	})
 }
 
@@ -118,7 +118,7 @@ or a unique prefix of one.`,
 	return cmd
 }
 
-func runExportWeights(_ context.Context, opts exportOptions) error {
+func runExportWeights(ctx context.Context, opts exportOptions) error {
 	if opts.output == "" {
 		return usageError{fmt.Errorf("export weights needs -o FILE.npz")}
 	}
@@ -127,7 +127,7 @@ func runExportWeights(_ context.Context, opts exportOptions) error {
 		return err
 	}
 	defer db.Close()
-	t, err := report.FindTrial(db, opts.trial)
+	t, err := report.FindTrial(ctx, db, opts.trial)
 	if err != nil {
 		return err
 	}

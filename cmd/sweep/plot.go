@@ -58,7 +58,7 @@ type plotFile struct {
 	draw func(w io.Writer) error
 }
 
-func runPlot(_ context.Context, opts plotOptions) error {
+func runPlot(ctx context.Context, opts plotOptions) error {
 	if !slices.Contains(report.PlotFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be png or svg, got %q", opts.format)}
 	}
@@ -82,9 +82,9 @@ func runPlot(_ context.Context, opts plotOptions) error {
 		}
 	} else {
 		files = append(files,
-			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(w, opts.format, db) }},
-			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(w, opts.format, db, opts.top) }})
-		rows, err := report.Rank(db, report.Selection{Top: opts.top})
+			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(ctx, w, opts.format, db) }},
+			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(ctx, w, opts.format, db, opts.top) }})
+		rows, err := report.Rank(ctx, db, report.Selection{Top: opts.top})
 		if err != nil {
 			return err
 		}
@@ -115,6 +115,9 @@ func runPlot(_ context.Context, opts plotOptions) error {
 		}
 	}
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := report.CreateFile(f.name, opts.force, f.draw); err != nil {
 			return err
 		}

@@ -70,7 +70,7 @@ plots. Use it with -o report.html.`,
 	return cmd
 }
 
-func runReport(_ context.Context, opts reportOptions) error {
+func runReport(ctx context.Context, opts reportOptions) error {
 	if !slices.Contains(reportFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(reportFormats, ", "), opts.format)}
 	}
@@ -88,7 +88,7 @@ func runReport(_ context.Context, opts reportOptions) error {
 		return err
 	}
 	defer db.Close()
-	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error { return writeRanking(w, db, opts) })
+	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error { return writeRanking(ctx, w, db, opts) })
 }
 
 func checkStatus(s string) error {
@@ -100,11 +100,11 @@ func checkStatus(s string) error {
 }
 
 // writeRanking writes the ranking in opts.format ("" is table).
-func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
+func writeRanking(ctx context.Context, w io.Writer, db *store.DB, opts reportOptions) error {
 	if opts.format == "html" {
-		return report.WriteHTML(w, db, report.HTMLOptions{})
+		return report.WriteHTML(ctx, w, db, report.HTMLOptions{})
 	}
-	rows, err := report.Rank(db, report.Selection{
+	rows, err := report.Rank(ctx, db, report.Selection{
 		Stage: opts.stage, Status: store.Status(opts.status), Sort: opts.sort, GroupSeeds: opts.groupSeeds, Top: opts.top,
 	})
 	if errors.Is(err, report.ErrSortKey) {
@@ -119,7 +119,7 @@ func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
 	case "csv":
 		return report.WriteCSV(w, rows)
 	}
-	sum, err := report.Summarize(db)
+	sum, err := report.Summarize(ctx, db)
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
 	}
 	fmt.Fprintln(out)
-	if err := writeRanking(out, db, reportOptions{top: rankingRows}); err != nil {
+	if err := writeRanking(ctx, out, db, reportOptions{top: rankingRows}); err != nil {
 		return err
 	}
 	if n, err := trialCount(db); err == nil && n > rankingRows {

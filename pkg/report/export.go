@@ -2,6 +2,7 @@ package report
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -126,11 +127,11 @@ var HistoryFormats = []string{"csv", "jsonl"}
 //
 // Memory stays flat in the number of trials: a first pass collects the
 // parameter names, a second writes each trial's records as it reads them.
-func WriteHistories(w io.Writer, db *store.DB, format, stage string) error {
+func WriteHistories(ctx context.Context, w io.Writer, db *store.DB, format, stage string) error {
 	if !slices.Contains(HistoryFormats, format) {
 		return fmt.Errorf("report: unknown history format %q (want csv or jsonl)", format)
 	}
-	each := db.ForEachTrial
+	each := func(fn func(store.Trial) error) error { return eachTrial(ctx, db, fn) }
 	if stage != "" {
 		st, err := db.Stage(stage)
 		if err != nil {
@@ -138,6 +139,9 @@ func WriteHistories(w io.Writer, db *store.DB, format, stage string) error {
 		}
 		each = func(fn func(store.Trial) error) error {
 			for _, id := range st.TrialIDs {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				t, err := db.Trial(id)
 				if err != nil {
 					return err

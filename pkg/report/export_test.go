@@ -115,10 +115,10 @@ func TestCreateFileRefusesSymlink(t *testing.T) {
 func TestWriteHistories(t *testing.T) {
 	db := fixedDB(t)
 	var csvOut, jsonl bytes.Buffer
-	if err := WriteHistories(&csvOut, db, "csv", ""); err != nil {
+	if err := WriteHistories(t.Context(), &csvOut, db, "csv", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteHistories(&jsonl, db, "jsonl", ""); err != nil {
+	if err := WriteHistories(t.Context(), &jsonl, db, "jsonl", ""); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(csvOut.String(), "\n"), "\n")
@@ -154,13 +154,13 @@ func TestWriteHistories(t *testing.T) {
 	}
 	// --stage lists the stage's trials under its name, reused ones included.
 	var staged bytes.Buffer
-	if err := WriteHistories(&staged, db, "csv", "final"); err != nil {
+	if err := WriteHistories(t.Context(), &staged, db, "csv", "final"); err != nil {
 		t.Fatal(err)
 	}
 	if n, c2 := strings.Count(staged.String(), "\n"), strings.Count(staged.String(), fixtures[1].id+",final,done"); n != 1+2*3 || c2 != 3 {
 		t.Errorf("stage final: %d lines, %d of the reused trial; want 7 and 3:\n%s", n, c2, staged.String())
 	}
-	if err := WriteHistories(io.Discard, db, "csv", "nope"); err == nil {
+	if err := WriteHistories(t.Context(), io.Discard, db, "csv", "nope"); err == nil {
 		t.Error("unknown stage: no error")
 	}
 }
@@ -216,7 +216,7 @@ func TestFindTrial(t *testing.T) {
 		{"zz", "", `no trial "zz" in`},
 		{"", "", "empty trial id"},
 	} {
-		got, err := FindTrial(db, tc.id)
+		got, err := FindTrial(t.Context(), db, tc.id)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("FindTrial(%q) = %v, want error containing %q", tc.id, err, tc.err)
@@ -341,7 +341,7 @@ func BenchmarkExportHistories(b *testing.B) {
 	var out countWriter
 	for b.Loop() {
 		out = 0
-		if err := WriteHistories(&out, db, "csv", ""); err != nil {
+		if err := WriteHistories(b.Context(), &out, db, "csv", ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -413,7 +413,7 @@ func TestExportsReadBackAnyStageName(t *testing.T) {
 
 	t.Run("histories csv", func(t *testing.T) {
 		var b bytes.Buffer
-		if err := WriteHistories(&b, db, "csv", ""); err != nil {
+		if err := WriteHistories(t.Context(), &b, db, "csv", ""); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(&b).ReadAll()
@@ -431,7 +431,7 @@ func TestExportsReadBackAnyStageName(t *testing.T) {
 	})
 	t.Run("histories jsonl", func(t *testing.T) {
 		var b bytes.Buffer
-		if err := WriteHistories(&b, db, "jsonl", ""); err != nil {
+		if err := WriteHistories(t.Context(), &b, db, "jsonl", ""); err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -449,7 +449,7 @@ func TestExportsReadBackAnyStageName(t *testing.T) {
 		}
 	})
 	t.Run("report csv", func(t *testing.T) {
-		rows, err := Rank(db, Selection{})
+		rows, err := Rank(t.Context(), db, Selection{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -473,7 +473,7 @@ func TestExportsReadBackAnyStageName(t *testing.T) {
 		}
 	})
 	t.Run("report json", func(t *testing.T) {
-		rows, err := Rank(db, Selection{})
+		rows, err := Rank(t.Context(), db, Selection{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -497,11 +497,11 @@ func TestExportsReadBackAnyStageName(t *testing.T) {
 // error would end the table row early.
 func TestMarkdownKeepsOneRowPerTrial(t *testing.T) {
 	db := awkwardDB(t)
-	rows, err := Rank(db, Selection{})
+	rows, err := Rank(t.Context(), db, Selection{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := Summarize(db)
+	sum, err := Summarize(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

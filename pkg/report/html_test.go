@@ -21,7 +21,7 @@ import (
 func writeHTML(t *testing.T, db *store.DB, opts HTMLOptions) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteHTML(&b, db, opts); err != nil {
+	if err := WriteHTML(t.Context(), &b, db, opts); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -209,7 +210,7 @@ type sweepPlotData struct {
 	rows   []Row    // ranked, best first
 }
 
-func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
+func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error) {
 	sw, err := db.Sweep()
 	if err != nil {
 		return sweepPlotData{}, err
@@ -218,7 +219,7 @@ func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
 	if err != nil {
 		return sweepPlotData{}, err
 	}
-	rows, err := Rank(db, Selection{})
+	rows, err := Rank(ctx, db, Selection{})
 	if err != nil {
 		return sweepPlotData{}, err
 	}
@@ -232,8 +233,8 @@ func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
 // PlotSweep draws every trial of the sweep in db as a point of validation
 // accuracy against lambda (log scale), stages in their own colour and
 // marker, the best trial ringed and labelled. format is png or svg.
-func PlotSweep(w io.Writer, format string, db *store.DB) error {
-	d, err := readSweepPlotData(db)
+func PlotSweep(ctx context.Context, w io.Writer, format string, db *store.DB) error {
+	d, err := readSweepPlotData(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -328,12 +329,12 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 
 // PlotTop overlays the validation accuracy curves of the sweep's n best
 // trials (n <= 0 means 5). format is png or svg.
-func PlotTop(w io.Writer, format string, db *store.DB, n int) error {
-	d, err := readSweepPlotData(db)
+func PlotTop(ctx context.Context, w io.Writer, format string, db *store.DB, n int) error {
+	d, err := readSweepPlotData(ctx, db)
 	if err != nil {
 		return err
 	}
-	curves, err := topCurves(db, d.rows, n)
+	curves, err := topCurves(ctx, db, d.rows, n)
 	if err != nil {
 		return err
 	}
@@ -352,7 +353,7 @@ type curve struct {
 }
 
 // topCurves reads the histories of the n best done trials.
-func topCurves(db *store.DB, rows []Row, n int) ([]curve, error) {
+func topCurves(ctx context.Context, db *store.DB, rows []Row, n int) ([]curve, error) {
 	if n <= 0 {
 		n = 5
 	}
@@ -360,6 +361,9 @@ func topCurves(db *store.DB, rows []Row, n int) ([]curve, error) {
 	for i, r := range rows {
 		if len(out) == n || r.Status != store.Done {
 			break // ranked: done trials come first
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		h, err := db.History(r.ID)
 		if err != nil {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,8 +74,8 @@ func SortKeys() []string {
 }
 
 // Rank reads the trials of db that sel chooses, best first.
-func Rank(db *store.DB, sel Selection) ([]Row, error) {
-	rows, err := readRows(db, sel.Stage)
+func Rank(ctx context.Context, db *store.DB, sel Selection) ([]Row, error) {
+	rows, err := readRows(ctx, db, sel.Stage)
 	if err != nil {
 		return nil, err
 	}
@@ -137,10 +138,10 @@ func separateOwnData(db *store.DB, rows []Row) error {
 	return nil
 }
 
-func readRows(db *store.DB, stage string) ([]Row, error) {
+func readRows(ctx context.Context, db *store.DB, stage string) ([]Row, error) {
 	var rows []Row
 	if stage == "" {
-		err := db.ForEachTrial(func(t store.Trial) error {
+		err := eachTrial(ctx, db, func(t store.Trial) error {
 			rows = append(rows, Row{Trial: t, ListedIn: t.Stage})
 			return nil
 		})
@@ -159,6 +160,9 @@ func readRows(db *store.DB, stage string) ([]Row, error) {
 		return nil, fmt.Errorf("report: no stage %q in %s (stages: %s)", stage, db.Path(), strings.Join(names, ", "))
 	}
 	for j, id := range stages[i].TrialIDs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		t, err := db.Trial(id)
 		if err != nil {
 			return nil, err

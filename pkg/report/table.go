@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ type Summary struct {
 var statusOrder = []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
 
 // Summarize describes db's sweep, stages and trial counts.
-func Summarize(db *store.DB) (Summary, error) {
+func Summarize(ctx context.Context, db *store.DB) (Summary, error) {
 	sw, err := db.Sweep()
 	if err != nil {
 		return Summary{}, err
@@ -40,7 +41,7 @@ func Summarize(db *store.DB) (Summary, error) {
 	for _, st := range stages {
 		s.Stages = append(s.Stages, DescribeStage(st))
 	}
-	err = db.ForEachTrial(func(t store.Trial) error {
+	err = eachTrial(ctx, db, func(t store.Trial) error {
 		s.Total++
 		s.Counts[t.Status]++
 		return nil
