@@ -40,7 +40,7 @@ reading the snapshot the running process keeps beside the database.`,
 	return cmd
 }
 
-func runStatus(_ context.Context, opts statusOptions) error {
+func runStatus(ctx context.Context, opts statusOptions) error {
 	path, err := findDB(opts.db)
 	if err != nil {
 		return err
@@ -75,6 +75,9 @@ func runStatus(_ context.Context, opts statusOptions) error {
 	for _, st := range stages {
 		counts := map[store.Status]int{}
 		for _, id := range st.TrialIDs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			t, err := db.Trial(id)
 			if err != nil {
 				return err
