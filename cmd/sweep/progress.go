@@ -29,6 +29,7 @@ type progress struct {
 	bars   *mpb.Progress // nil off a terminal
 	stage  *mpb.Bar
 	trials map[string]*trialProgress
+	closed bool
 }
 
 type trialProgress struct {
@@ -164,12 +165,18 @@ func (p *progress) Warn(msg string) {
 	fmt.Fprintln(p.out, "warning: "+msg)
 }
 
-// Close removes the live bars, whatever state the sweep stopped in.
+// Close removes the live bars, whatever state the sweep stopped in. Calls
+// after the first do nothing.
 func (p *progress) Close() {
 	if p.bars == nil {
 		return
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
 	for _, tp := range p.trials {
 		if tp.bar != nil {
 			tp.bar.Abort(true)

@@ -78,7 +78,10 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		}
 		defer db.Close()
 	}
+	// Closed on every return: the live bars must leave the terminal clean
+	// whichever way the sweep ends.
 	progress := newProgress(errOut)
+	defer progress.Close()
 	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{Workers: workers, Observer: progress})
 	if err != nil {
 		return err
@@ -98,7 +101,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, runner.Workers(), db.Path())
 	start := time.Now()
 	runErr := runner.Run(ctx, db)
-	progress.Close()
+	progress.Close() // before the ranking is printed below the bars
 	if runErr != nil {
 		return runErr
 	}
