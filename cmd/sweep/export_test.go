@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,5 +258,53 @@ func TestExportAnyStageName(t *testing.T) {
 	var rows []struct{ Stage string }
 	if err := json.Unmarshal([]byte(mustSweep(t, dir, "report", "--format", "json").stdout), &rows); err != nil || len(rows) == 0 || rows[0].Stage != name {
 		t.Errorf("report --format json: %v, rows %+v", err, rows)
+	}
+}
+
+// TestTrialPrefixSameEverywhere: show, plot and export weights resolve a
+// trial prefix alike and say the same when it matches no trial or several
+// (listing them). Seventeen trials make two ids share a first hex digit.
+func TestTrialPrefixSameEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(strings.Replace(tinySweep, "trials: 3", "trials: 17", 1)))
+	mustSweep(t, dir, "run", "tiny.yaml")
+	ids := map[byte][]string{}
+	for _, line := range strings.Split(mustSweep(t, dir, "report", "--format", "csv").stdout, "\n")[1:] {
+		if f := strings.Split(line, ","); len(f) > 1 {
+			ids[f[1][0]] = append(ids[f[1][0]], f[1])
+		}
+	}
+	var prefix string
+	var same []string
+	for c, s := range ids {
+		if len(s) > 1 {
+			prefix, same = string(c), s
+			break
+		}
+	}
+	if prefix == "" {
+		t.Fatalf("17 trials, no two ids share a first character: %v", ids)
+	}
+	commands := [][]string{{"show"}, {"plot"}, {"export", "weights"}}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{prefix, append([]string{fmt.Sprintf("trial id %q is ambiguous, it starts %d ids: ", prefix, len(same))}, same...)},
+		{"zzzz", []string{`no trial "zzzz" in tiny.db`}},
+	} {
+		for _, command := range commands {
+			args := append(append([]string{}, command...), tc.prefix)
+			if command[0] == "export" {
+				args = append(args, "-o", "w.npz")
+			}
+			r := sweep(t, dir, args...)
+			line := oneErrorLine(t, r)
+			for _, want := range tc.want {
+				if r.code != exitFailure || !strings.Contains(line, want) {
+					t.Errorf("sweep %q: exit %d %q; want exit %d and %q", args, r.code, line, exitFailure, want)
+				}
+			}
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -77,7 +76,7 @@ func runPlot(ctx context.Context, opts plotOptions) error {
 	var files []plotFile
 	var trials []store.Trial
 	if len(opts.trials) > 0 {
-		if trials, err = findTrials(db, opts.trials); err != nil {
+		if trials, err = findTrials(ctx, db, opts.trials); err != nil {
 			return err
 		}
 	} else {
@@ -126,30 +125,16 @@ func runPlot(ctx context.Context, opts plotOptions) error {
 	return nil
 }
 
-// findTrials resolves trial ids or unique id prefixes, in the order given.
-func findTrials(db *store.DB, prefixes []string) ([]store.Trial, error) {
-	var all []store.Trial
-	if err := db.ForEachTrial(func(t store.Trial) error {
-		all = append(all, t)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+// findTrials resolves trial ids or unique id prefixes, in the order given,
+// as show and export weights do.
+func findTrials(ctx context.Context, db *store.DB, prefixes []string) ([]store.Trial, error) {
 	out := make([]store.Trial, 0, len(prefixes))
 	for _, p := range prefixes {
-		var match []store.Trial
-		for _, t := range all {
-			if strings.HasPrefix(t.ID, p) {
-				match = append(match, t)
-			}
+		t, err := report.FindTrial(ctx, db, p)
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case p == "" || len(match) == 0:
-			return nil, fmt.Errorf("no trial %q in %s", p, db.Path())
-		case len(match) > 1:
-			return nil, fmt.Errorf("trial %q is ambiguous in %s: %d trials start with it", p, db.Path(), len(match))
-		}
-		out = append(out, match[0])
+		out = append(out, t)
 	}
 	return out, nil
 }
