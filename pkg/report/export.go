@@ -11,65 +11,42 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
 	"codeberg.org/sbinet/npyio/npz"
 
+	"github.com/sweep-ml/sweep/internal/atomicfile"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // CreateFile writes a file through fn so that readers only ever see the
-// whole of it: fn writes into a temporary file in the destination's
-// directory, which is synced and renamed over path. On any error the
-// temporary file is removed and path is untouched.
+// whole of it (internal/atomicfile, durably). On any error path is
+// untouched.
 //
 // An existing path is refused unless force is set, and a symbolic link at
 // path is refused even then, so an export never writes through a link into
 // a file its user did not name.
-func CreateFile(path string, force bool, fn func(w io.Writer) error) (err error) {
+func CreateFile(path string, force bool, fn func(w io.Writer) error) error {
 	if err := checkDest(path, force); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report: create %s: %w", path, err)
+	var fnErr error
+	err := atomicfile.Write(path, atomicfile.Options{Replace: force, Durable: true}, func(w io.Writer) error {
+		fnErr = fn(w)
+		return fnErr
+	})
+	switch {
+	case err == nil:
+		return nil
+	case fnErr == nil && errors.Is(err, fs.ErrExist):
+		// It appeared after checkDest looked.
+		return fmt.Errorf("report: %s already exists; use --force to overwrite it", path)
+	case fnErr == nil && errors.Is(err, atomicfile.ErrNotRegular):
+		return checkDest(path, force)
 	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<16)
-	if err := fn(bw); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	// CreateTemp makes the file private; an export is an ordinary file.
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := publish(tmp.Name(), path, force); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced; a platform
-	// that cannot sync directories still has the complete file.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return fmt.Errorf("report: write %s: %w", path, err)
 }
 
 // checkDest refuses a destination that exists (unless force) or that is a
@@ -87,29 +64,6 @@ func checkDest(path string, force bool) error {
 		return fmt.Errorf("report: %s exists and is not a regular file", path)
 	case !force:
 		return fmt.Errorf("report: %s already exists; use --force to overwrite it", path)
-	}
-	return nil
-}
-
-// publish moves the finished temporary file to path. Without force it
-// links rather than renames, which fails if path appeared meanwhile; with
-// force it checks path again, since a link may have been put there.
-func publish(tmp, path string, force bool) error {
-	if !force {
-		err := os.Link(tmp, path)
-		if err == nil {
-			return os.Remove(tmp)
-		}
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("report: %s already exists; use --force to overwrite it", path)
-		}
-		// A file system without hard links: fall back to the checked rename.
-	}
-	if err := checkDest(path, force); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("report: %w", err)
 	}
 	return nil
 }
