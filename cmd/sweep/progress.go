@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
 	"strings"
@@ -62,12 +61,7 @@ func describe(t *search.PlannedTrial) string {
 	sort.Strings(names)
 	parts := []string{t.Stage.Name}
 	for _, name := range names {
-		v := t.Params[name]
-		s := report.Sci(v)
-		if v == float64(int64(v)) && name != "lambda" {
-			s = fmt.Sprint(int64(v))
-		}
-		parts = append(parts, name+"="+s)
+		parts = append(parts, name+"="+report.FormatParam(name, t.Params[name]))
 	}
 	if t.SeedIndex > 0 {
 		parts = append(parts, fmt.Sprintf("seed#%d", t.SeedIndex))
@@ -150,7 +144,7 @@ func (p *progress) TrialFinished(t *search.PlannedTrial, result store.Trial) {
 	line := fmt.Sprintf("trial %s (%s) %s", t.ID[:8], describe(t), result.Status)
 	switch result.Status {
 	case store.Done:
-		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(deref(result.Final.ValAccuracy)), report.Percent(deref(result.Final.TestAccuracy)), result.Seconds)
+		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(store.OrNaN(result.Final.ValAccuracy)), report.Percent(store.OrNaN(result.Final.TestAccuracy)), result.Seconds)
 	case store.Diverged:
 		line += fmt.Sprintf(" at step %d", result.DivergedStep)
 	case store.Failed:
@@ -187,13 +181,6 @@ func (p *progress) Close() {
 	}
 	p.mu.Unlock()
 	p.bars.Wait()
-}
-
-func deref(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }
 
 // plural writes a count of things: "1 trial", "8 trials".

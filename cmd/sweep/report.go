@@ -92,11 +92,14 @@ func runReport(ctx context.Context, opts reportOptions) error {
 }
 
 func checkStatus(s string) error {
-	valid := []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
-	if s == "" || slices.Contains(valid, store.Status(s)) {
+	if s == "" || slices.Contains(store.Statuses, store.Status(s)) {
 		return nil
 	}
-	return usageError{fmt.Errorf("--status must be one of done, diverged, failed, running, pending; got %q", s)}
+	names := make([]string, len(store.Statuses))
+	for i, st := range store.Statuses {
+		names[i] = string(st)
+	}
+	return usageError{fmt.Errorf("--status must be one of %s; got %q", strings.Join(names, ", "), s)}
 }
 
 // writeRanking writes the ranking in opts.format ("" is table).

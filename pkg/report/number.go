@@ -29,6 +29,16 @@ func Percent(x float64) string {
 // Sci formats a value that spans decades, such as lambda: 0.0001 → "1.00e-04".
 func Sci(x float64) string { return strconv.FormatFloat(x, 'e', 2, 64) }
 
+// FormatParam formats a parameter value for people: lambda and other
+// values spanning decades in scientific notation, whole numbers (below
+// 10^9, past which an integer is too long to read) as integers.
+func FormatParam(name string, v float64) string {
+	if name != "lambda" && v == math.Trunc(v) && math.Abs(v) < 1e9 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return Sci(v)
+}
+
 // Fixed formats a cost or loss with four decimals.
 func Fixed(x float64) string {
 	if math.IsNaN(x) {

@@ -229,11 +229,13 @@ func rankOrder(rows []Row) {
 	}
 }
 
-// paramNames lists the parameter names that appear in any row, lambda first.
-func paramNames(rows []Row) []string {
+// ParamNames lists the parameter names that any of items has (params
+// reads an item's): lambda first, which every trial has, then the others
+// in order.
+func ParamNames[T any](items []T, params func(T) map[string]float64) []string {
 	set := map[string]bool{}
-	for _, r := range rows {
-		for name := range r.Params {
+	for _, it := range items {
+		for name := range params(it) {
 			set[name] = true
 		}
 	}
@@ -241,13 +243,13 @@ func paramNames(rows []Row) []string {
 	return append([]string{"lambda"}, slices.Sorted(maps.Keys(set))...)
 }
 
-// metric reads a stored metric, NaN where none was measured.
-func metric(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
+// paramNames lists the parameter names that appear in any row.
+func paramNames(rows []Row) []string {
+	return ParamNames(rows, func(r Row) map[string]float64 { return r.Params })
 }
+
+// metric reads a stored metric, NaN where none was measured.
+var metric = store.OrNaN
 
 // paramOrNaN reads a parameter, NaN for a trial that does not have it.
 func paramOrNaN(params map[string]float64, name string) float64 {
@@ -257,17 +259,13 @@ func paramOrNaN(params map[string]float64, name string) float64 {
 	return math.NaN()
 }
 
-// paramString formats a parameter for people: lambda and other values
-// spanning decades in scientific notation, whole numbers as integers.
+// paramString formats a trial's parameter for people ("-" if it has none).
 func paramString(name string, params map[string]float64) string {
 	v, ok := params[name]
-	switch {
-	case !ok:
+	if !ok {
 		return "-"
-	case name != "lambda" && v == math.Trunc(v) && math.Abs(v) < 1e9:
-		return fmt.Sprint(int64(v))
 	}
-	return Sci(v)
+	return FormatParam(name, v)
 }
 
 // JSONTrial is a ranked trial in machine form; its keys are a contract.

@@ -24,9 +24,6 @@ type Summary struct {
 	Counts      map[store.Status]int
 }
 
-// statusOrder is the order in which counts are listed.
-var statusOrder = []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
-
 // Summarize describes db's sweep, stages and trial counts.
 func Summarize(ctx context.Context, db *store.DB) (Summary, error) {
 	sw, err := db.Sweep()
@@ -53,7 +50,7 @@ func Summarize(ctx context.Context, db *store.DB) (Summary, error) {
 // diverged, 1 failed".
 func (s Summary) CountLine() string {
 	var parts []string
-	for _, st := range statusOrder {
+	for _, st := range store.Statuses {
 		if n := s.Counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}

@@ -24,8 +24,8 @@ func compareTrials(a, b Trial) int {
 		return cmp.Or(cmp.Compare(a.Stage, b.Stage), cmp.Compare(a.Index, b.Index), cmp.Compare(a.ID, b.ID))
 	}
 	return cmp.Or(
-		compareMetric(-metricValue(a.Final.ValAccuracy), -metricValue(b.Final.ValAccuracy)),
-		compareMetric(metricValue(a.Final.ValCost), metricValue(b.Final.ValCost)),
+		compareMetric(-OrNaN(a.Final.ValAccuracy), -OrNaN(b.Final.ValAccuracy)),
+		compareMetric(OrNaN(a.Final.ValCost), OrNaN(b.Final.ValCost)),
 		cmp.Compare(a.ID, b.ID),
 	)
 }
@@ -42,11 +42,4 @@ func compareMetric(av, bv float64) int {
 		return -1
 	}
 	return cmp.Compare(av, bv)
-}
-
-func metricValue(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }
