@@ -35,7 +35,7 @@ func notifyContext() (context.Context, func()) {
 		first := <-sigs
 		cancel(signalError{first.(syscall.Signal)})
 		second := <-sigs
-		fmt.Fprintf(os.Stderr, "sweep: %s again; stopping without waiting for checkpoints\n", signalError{second.(syscall.Signal)})
+		fmt.Fprintf(os.Stderr, "sweep: a second signal (%v); stopping at once, without waiting for checkpoints\n", second)
 		os.Exit(exitCode(signalError{second.(syscall.Signal)}))
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel(nil) }

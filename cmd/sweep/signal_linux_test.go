@@ -317,3 +317,59 @@ func TestSignalWhilePlotting(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondSignalExitsAtOnce: a command that cannot stop on the first
+// signal (here report, its output held in a full pipe nobody reads) ends
+// at once on the second, with the second's exit code.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	src, err := os.ReadFile(longNameDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.db"), src)
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETPIPE_SZ, 4096); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sweepBin, "report")
+	cmd.Dir = dir
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	defer func() { cmd.Process.Kill(); <-done }()
+	if _, err := io.ReadFull(r, make([]byte, 1)); err != nil {
+		t.Fatalf("no output: %v", err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+		t.Fatalf("report ended on the first signal with its output still held (exit %d):\n%s", cmd.ProcessState.ExitCode(), stderr.String())
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("still running 2s after a second signal")
+	}
+	if code := cmd.ProcessState.ExitCode(); code != exitTerminated {
+		t.Errorf("exit %d after SIGINT then SIGTERM, want %d (the second's)", code, exitTerminated)
+	}
+	if !strings.Contains(stderr.String(), "a second signal (terminated); stopping at once") {
+		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
