@@ -12,7 +12,6 @@ import (
 
 func main() {
 	ctx, stop := notifyContext()
-	defer stop()
 	cmd, err := newRootCmd().ExecuteContextC(ctx)
 	err = withSignal(ctx, err)
 	if err != nil {
