@@ -76,7 +76,7 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			for i, name := range names {
 				cells[i] = report.FormatParam(name, t.Params[name])
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, t.ID[:8], stored, strings.Join(cells, "\t"))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, report.ShortID(t.ID), stored, strings.Join(cells, "\t"))
 		}
 		if err := tw.Flush(); err != nil {
 			return err

@@ -94,7 +94,7 @@ func runPlot(ctx context.Context, opts plotOptions) error {
 		}
 	}
 	for _, t := range trials {
-		files = append(files, plotFile{"trial-" + t.ID[:min(8, len(t.ID))], func(w io.Writer) error {
+		files = append(files, plotFile{"trial-" + report.ShortID(t.ID), func(w io.Writer) error {
 			h, err := db.History(t.ID)
 			if err != nil {
 				return err

@@ -94,7 +94,7 @@ func (p *progress) TrialStarted(t *search.PlannedTrial, resumedAt, total int) {
 		verb = fmt.Sprintf("resumed at step %d/%d", resumedAt, total)
 	}
 	if p.bars == nil {
-		fmt.Fprintf(p.out, "trial %s (%s) %s\n", t.ID[:8], describe(t), verb)
+		fmt.Fprintf(p.out, "trial %s (%s) %s\n", report.ShortID(t.ID), describe(t), verb)
 		return
 	}
 	tp.bar = p.bars.AddBar(int64(total), mpb.BarRemoveOnComplete(),
@@ -126,7 +126,7 @@ func (p *progress) TrialRecord(t *search.PlannedTrial, rec train.Record) {
 	}
 	if now := time.Now(); now.Sub(tp.lastLine) >= logEvery {
 		tp.lastLine = now
-		fmt.Fprintf(p.out, "trial %s (%s) epoch %.2f, val accuracy %s\n", t.ID[:8], describe(t), rec.Epoch, report.Percent(rec.ValAccuracy))
+		fmt.Fprintf(p.out, "trial %s (%s) epoch %.2f, val accuracy %s\n", report.ShortID(t.ID), describe(t), rec.Epoch, report.Percent(rec.ValAccuracy))
 	}
 }
 
@@ -141,7 +141,7 @@ func (p *progress) TrialFinished(t *search.PlannedTrial, result store.Trial) {
 	if p.stage != nil {
 		p.stage.Increment()
 	}
-	line := fmt.Sprintf("trial %s (%s) %s", t.ID[:8], describe(t), result.Status)
+	line := fmt.Sprintf("trial %s (%s) %s", report.ShortID(t.ID), describe(t), result.Status)
 	switch result.Status {
 	case store.Done:
 		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(store.OrNaN(result.Final.ValAccuracy)), report.Percent(store.OrNaN(result.Final.TestAccuracy)), result.Seconds)

@@ -119,7 +119,7 @@ func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 		if rt.ValAccuracy != nil {
 			acc = report.Percent(*rt.ValAccuracy)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", rt.ID[:min(8, len(rt.ID))], rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", report.ShortID(rt.ID), rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
 	}
 	return tw.Flush()
 }

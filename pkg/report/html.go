@@ -165,7 +165,7 @@ func htmlTable(rows []Row) ([]htmlColumn, []htmlRow) {
 		}
 		cells := []htmlCell{
 			{strconv.Itoa(i + 1), strconv.Itoa(i + 1)},
-			{shortID(r.ID), r.ID},
+			{ShortID(r.ID), r.ID},
 			{stage, stage},
 			{string(r.Status), string(r.Status)},
 		}

@@ -66,7 +66,7 @@ func TestWriteHTML(t *testing.T) {
 			continue
 		}
 		id, _ := attr(tr, "data-id")
-		ids = append(ids, shortID(id))
+		ids = append(ids, ShortID(id))
 		if strings.Contains(class, "expandable") {
 			expandable++
 		}

@@ -39,6 +39,10 @@ func FormatParam(name string, v float64) string {
 	return Sci(v)
 }
 
+// ShortID is the first 8 characters of a trial id, as tables and file
+// names show it (a prefix that commands taking a trial accept).
+func ShortID(id string) string { return id[:min(8, len(id))] }
+
 // Fixed formats a cost or loss with four decimals.
 func Fixed(x float64) string {
 	if math.IsNaN(x) {

@@ -80,7 +80,7 @@ func PlotTrial(w io.Writer, format string, t store.Trial, history []store.Record
 
 func trialFigure(t store.Trial, history []store.Record, width, height int) (figure, error) {
 	if len(history) == 0 {
-		return figure{}, fmt.Errorf("report: trial %s (%s) has no history to plot", shortID(t.ID), t.Status)
+		return figure{}, fmt.Errorf("report: trial %s (%s) has no history to plot", ShortID(t.ID), t.Status)
 	}
 	steps := func(y func(store.Record) float64) plotter.XYs {
 		return points(len(history), func(i int) (float64, float64) { return float64(history[i].Step), y(history[i]) })
@@ -128,7 +128,7 @@ func trialFigure(t store.Trial, history []store.Record, width, height int) (figu
 }
 
 func trialTitle(t store.Trial) string {
-	parts := []string{"trial " + shortID(t.ID), "stage " + t.Stage}
+	parts := []string{"trial " + ShortID(t.ID), "stage " + t.Stage}
 	if l, ok := t.Params["lambda"]; ok {
 		parts = append(parts, "λ = "+Sci(l))
 	}
@@ -315,7 +315,7 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 			label.Offset = vg.Point{X: vg.Points(12), Y: vg.Points(-4)}
 			label.TextStyle[0].Font = sans(vg.Points(10))
 			p.Add(ring, label)
-			legend = append(legend, keyEntry{"best (" + shortID(d.rows[0].ID) + ")", ring})
+			legend = append(legend, keyEntry{"best (" + ShortID(d.rows[0].ID) + ")", ring})
 		}
 	}
 	if len(legend) == 0 {
@@ -398,7 +398,7 @@ func topFigure(name string, curves []curve, width, height int) (figure, error) {
 			return figure{}, err
 		}
 		line.Color, line.Width = paletteColor(i), vg.Points(2)
-		label := fmt.Sprintf("#%d %s %s, λ = %s: %s", c.rank, shortID(c.row.ID), c.row.Stage, Sci(c.row.Params["lambda"]), Percent(metric(c.row.Final.ValAccuracy)))
+		label := fmt.Sprintf("#%d %s %s, λ = %s: %s", c.rank, ShortID(c.row.ID), c.row.Stage, Sci(c.row.Params["lambda"]), Percent(metric(c.row.Final.ValAccuracy)))
 		legend = append(legend, keyEntry{label, line})
 	}
 	return figure{width, height, func(c draw.Canvas) { drawWithLegend(c, p, legend) }}, nil

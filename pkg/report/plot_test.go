@@ -233,7 +233,7 @@ func TestPlotTop(t *testing.T) {
 	}
 	var got []string
 	for _, c := range curves {
-		got = append(got, fmt.Sprintf("%d:%s", c.rank, shortID(c.row.ID)))
+		got = append(got, fmt.Sprintf("%d:%s", c.rank, ShortID(c.row.ID)))
 	}
 	if want := "1:0100abab 2:0001abab 3:0101abab 4:0000abab 5:0002abab"; strings.Join(got, " ") != want {
 		t.Errorf("top curves %s, want %s", strings.Join(got, " "), want)

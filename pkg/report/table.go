@@ -129,7 +129,7 @@ func DescribeStage(st store.Stage) string {
 	if len(der.Sources) > 0 {
 		short := make([]string, len(der.Sources))
 		for i, id := range der.Sources {
-			short[i] = shortID(id)
+			short[i] = ShortID(id)
 		}
 		b.WriteString(", retraining " + strings.Join(short, " "))
 	}
@@ -183,8 +183,6 @@ func spaceRange(raw json.RawMessage) string {
 	return ""
 }
 
-func shortID(id string) string { return id[:min(8, len(id))] }
-
 // WriteHeader prints the summary above a table.
 func WriteHeader(w io.Writer, s Summary) error {
 	var b strings.Builder
@@ -236,7 +234,7 @@ func humanCells(rows []Row) [][]string {
 				rank = 1
 			}
 		}
-		cells := []string{strconv.Itoa(rank), shortID(r.ID), stage, string(r.Status)}
+		cells := []string{strconv.Itoa(rank), ShortID(r.ID), stage, string(r.Status)}
 		if grouped {
 			seeds := strconv.Itoa(len(r.Seeds.IDs))
 			if n := len(r.Seeds.IDs); n > 1 && r.Seeds.Done != n {
