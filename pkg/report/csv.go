@@ -61,9 +61,12 @@ func WriteCSV(w io.Writer, rows []Row) error {
 
 // csvFloat is the shortest exact spelling of v, or an empty cell for NaN
 // and ±Inf.
-func csvFloat(v float64) string {
+func csvFloat(v float64) string { return string(appendCSVFloat(nil, v)) }
+
+// appendCSVFloat appends csvFloat(v); a number never needs CSV quoting.
+func appendCSVFloat(b []byte, v float64) []byte {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return ""
+		return b
 	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }

@@ -10,12 +10,14 @@ import (
 type Number float64
 
 // MarshalJSON writes the shortest representation that reads back exactly.
-func (n Number) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
+func (n Number) MarshalJSON() ([]byte, error) { return appendJSONNumber(nil, float64(n)), nil }
+
+// appendJSONNumber appends v as Number encodes it.
+func appendJSONNumber(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // Percent formats an accuracy for people: 0.8734 → "87.34%".
