@@ -757,7 +757,8 @@ func TestInterruptAndResume(t *testing.T) {
 		}
 
 		r = mustSweep(t, dir, "status")
-		m := regexp.MustCompile(`(?m)^coarse\s+4\s+(\d+)\s+(\d+)\s+(\d+)\s+0\s+0$`).FindStringSubmatch(r.stdout)
+		// Columns: done, diverged, failed, running, pending.
+		m := regexp.MustCompile(`(?m)^coarse\s+4\s+(\d+)\s+0\s+0\s+(\d+)\s+(\d+)$`).FindStringSubmatch(r.stdout)
 		if !strings.Contains(r.stdout, "is not running") || m == nil || m[2] != "0" || m[1] == "4" {
 			t.Errorf("status after SIGINT: want none running and some not done:\n%s", r)
 		}

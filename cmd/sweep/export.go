@@ -44,8 +44,18 @@ func newExportCmd() *cobra.Command {
 // addOutputFlags adds -o and --force. An export never overwrites a file
 // unless told to, and never writes through a symbolic link.
 func addOutputFlags(cmd *cobra.Command, opts *exportOptions, what string) {
-	cmd.Flags().StringVarP(&opts.output, "output", "o", "", what)
+	cmd.Flags().StringVarP(&opts.output, "output", "o", "", what+` ("-" for standard output)`)
 	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite the -o file if it exists")
+}
+
+// writeOutput runs write on standard output when path is "" or "-" (the
+// usual spelling of standard output), else on a new file at path, which
+// appears whole or not at all.
+func writeOutput(path string, force bool, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(stdout)
+	}
+	return report.CreateFile(path, force, write)
 }
 
 func newExportHistoriesCmd() *cobra.Command {
@@ -72,7 +82,7 @@ exports in constant memory.`,
 	return cmd
 }
 
-func runExportHistories(_ context.Context, opts exportOptions) error {
+func runExportHistories(ctx context.Context, opts exportOptions) error {
 	if !slices.Contains(report.HistoryFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(report.HistoryFormats, ", "), opts.format)}
 	}
@@ -81,11 +91,9 @@ func runExportHistories(_ context.Context, opts exportOptions) error {
 		return err
 	}
 	defer db.Close()
-	write := func(w io.Writer) error { return report.WriteHistories(w, db, opts.format, opts.stage) }
-	if opts.output == "" {
-		return write(opts.out)
-	}
-	return report.CreateFile(opts.output, opts.force, write)
+	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error {
+		return report.WriteHistories(ctx, w, db, opts.format, opts.stage)
+	})
 }
 
 func newExportWeightsCmd() *cobra.Command {
@@ -101,7 +109,7 @@ mean) / std, the scores are max(0, x W1^T + b1) W2^T + b2. TRIAL is an id
 or a unique prefix of one.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.trial = args[0]
+			opts.trial, opts.out = args[0], cmd.OutOrStdout()
 			return runExportWeights(cmd.Context(), opts)
 		},
 	}
@@ -110,7 +118,7 @@ or a unique prefix of one.`,
 	return cmd
 }
 
-func runExportWeights(_ context.Context, opts exportOptions) error {
+func runExportWeights(ctx context.Context, opts exportOptions) error {
 	if opts.output == "" {
 		return usageError{fmt.Errorf("export weights needs -o FILE.npz")}
 	}
@@ -119,7 +127,7 @@ func runExportWeights(_ context.Context, opts exportOptions) error {
 		return err
 	}
 	defer db.Close()
-	t, err := report.FindTrial(db, opts.trial)
+	t, err := report.FindTrial(ctx, db, opts.trial)
 	if err != nil {
 		return err
 	}
@@ -127,5 +135,5 @@ func runExportWeights(_ context.Context, opts exportOptions) error {
 	if err != nil {
 		return fmt.Errorf("trial %s is %s and has no weights to export: %w", t.ID, t.Status, err)
 	}
-	return report.CreateFile(opts.output, opts.force, func(out io.Writer) error { return report.WriteWeights(out, t, w) })
+	return writeOutput(opts.output, opts.force, opts.out, func(out io.Writer) error { return report.WriteWeights(out, t, w) })
 }

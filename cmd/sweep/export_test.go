@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +60,7 @@ func TestExportWeightsReproduceTestAccuracy(t *testing.T) {
 	if err := f.Read("param_lambda", &lambda); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := data.Load(data.Spec{Source: data.SourceEmbedded})
+	ds, err := data.Load(t.Context(), data.Spec{Source: data.SourceEmbedded})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,4 +187,124 @@ func TestShowAndUsageErrors(t *testing.T) {
 		}
 	}
 	t.Log("no two trial ids share a first character; ambiguity is covered by pkg/report's TestFindTrial")
+}
+
+// TestDashIsStandardOutput: "-o -" writes to standard output, as "-" means
+// for init's FILE, and never creates a file named "-".
+func TestDashIsStandardOutput(t *testing.T) {
+	dir := t.TempDir()
+	copyTinyDB(t, dir, "tiny.db")
+	id, _ := bestTrial(t, dir)
+	for _, tc := range []struct {
+		args []string
+		want string // how standard output starts
+	}{
+		{[]string{"report", "--format", "csv", "-o", "-"}, "rank,id,stage"},
+		{[]string{"report", "--format", "html", "-o", "-"}, "<!DOCTYPE html>"},
+		{[]string{"export", "histories", "-o", "-"}, "trial,stage,status"},
+		{[]string{"export", "histories", "--format", "jsonl", "-o", "-"}, `{"trial":`},
+		{[]string{"export", "weights", id, "-o", "-"}, "PK\x03\x04"},
+	} {
+		r := mustSweep(t, dir, tc.args...)
+		if !strings.HasPrefix(r.stdout, tc.want) {
+			t.Errorf("sweep %q: standard output starts %.40q, want %q", tc.args, r.stdout, tc.want)
+		}
+	}
+	r := sweep(t, dir, "plot", "-o", "-")
+	if r.code != exitUsage || !strings.Contains(oneErrorLine(t, r), "-o names a directory") {
+		t.Errorf("plot -o -: %s", r)
+	}
+	if got := listDir(t, dir); strings.Join(got, " ") != "tiny.db" {
+		t.Errorf("directory holds %v, want only tiny.db", got)
+	}
+}
+
+// TestExportAnyStageName runs a sweep whose stage name holds control
+// characters, quotes, a comma and a newline, and reads its exports back
+// with encoding/csv and encoding/json.
+func TestExportAnyStageName(t *testing.T) {
+	const name = "bell\a, \"del\"\x7f\nnext\tline"
+	dir := t.TempDir()
+	cfg := strings.Replace(tinySweep, "- name: coarse", `- name: "bell\a, \"del\"\x7f\nnext\tline"`, 1)
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(cfg))
+	mustSweep(t, dir, "run", "tiny.yaml")
+
+	jsonl := mustSweep(t, dir, "export", "histories", "--format", "jsonl").stdout
+	lines := strings.Split(strings.TrimSuffix(jsonl, "\n"), "\n")
+	for _, line := range lines {
+		var rec struct{ Stage string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatalf("encoding/json rejects %q: %v", line, err)
+		}
+		if rec.Stage != name {
+			t.Fatalf("stage reads back as %q, want %q", rec.Stage, name)
+		}
+	}
+	for _, args := range [][]string{{"export", "histories"}, {"report", "--format", "csv"}} {
+		recs, err := csv.NewReader(strings.NewReader(mustSweep(t, dir, args...).stdout)).ReadAll()
+		if err != nil {
+			t.Fatalf("sweep %q: encoding/csv rejects it: %v", args, err)
+		}
+		col := slices.Index(recs[0], "stage")
+		if len(recs) < 2 || col < 0 {
+			t.Fatalf("sweep %q: %d records, header %q", args, len(recs), recs[0])
+		}
+		for _, rec := range recs[1:] {
+			if rec[col] != name {
+				t.Errorf("sweep %q: stage reads back as %q, want %q", args, rec[col], name)
+			}
+		}
+	}
+	var rows []struct{ Stage string }
+	if err := json.Unmarshal([]byte(mustSweep(t, dir, "report", "--format", "json").stdout), &rows); err != nil || len(rows) == 0 || rows[0].Stage != name {
+		t.Errorf("report --format json: %v, rows %+v", err, rows)
+	}
+}
+
+// TestTrialPrefixSameEverywhere: show, plot and export weights resolve a
+// trial prefix alike and say the same when it matches no trial or several
+// (listing them). Seventeen trials make two ids share a first hex digit.
+func TestTrialPrefixSameEverywhere(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(strings.Replace(tinySweep, "trials: 3", "trials: 17", 1)))
+	mustSweep(t, dir, "run", "tiny.yaml")
+	ids := map[byte][]string{}
+	for _, line := range strings.Split(mustSweep(t, dir, "report", "--format", "csv").stdout, "\n")[1:] {
+		if f := strings.Split(line, ","); len(f) > 1 {
+			ids[f[1][0]] = append(ids[f[1][0]], f[1])
+		}
+	}
+	var prefix string
+	var same []string
+	for c, s := range ids {
+		if len(s) > 1 {
+			prefix, same = string(c), s
+			break
+		}
+	}
+	if prefix == "" {
+		t.Fatalf("17 trials, no two ids share a first character: %v", ids)
+	}
+	commands := [][]string{{"show"}, {"plot"}, {"export", "weights"}}
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{prefix, append([]string{fmt.Sprintf("trial id %q is ambiguous, it starts %d ids: ", prefix, len(same))}, same...)},
+		{"zzzz", []string{`no trial "zzzz" in tiny.db`}},
+	} {
+		for _, command := range commands {
+			args := append(append([]string{}, command...), tc.prefix)
+			if command[0] == "export" {
+				args = append(args, "-o", "w.npz")
+			}
+			r := sweep(t, dir, args...)
+			line := oneErrorLine(t, r)
+			for _, want := range tc.want {
+				if r.code != exitFailure || !strings.Contains(line, want) {
+					t.Errorf("sweep %q: exit %d %q; want exit %d and %q", args, r.code, line, exitFailure, want)
+				}
+			}
+		}
+	}
 }

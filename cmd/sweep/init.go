@@ -46,10 +46,13 @@ default) it runs as is; idx and cifar10 need the data where the comment says.`,
 	return cmd
 }
 
-func runInit(_ context.Context, opts initOptions) error {
+func runInit(ctx context.Context, opts initOptions) error {
 	raw, err := search.Starter(opts.data)
 	if err != nil {
 		return usageError{err}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	if opts.file == "-" {
 		_, err := opts.out.Write(raw)

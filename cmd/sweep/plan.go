@@ -18,8 +18,8 @@ import (
 
 // runPlan prints what `sweep run` would train, reading the database if it
 // exists but never creating or changing it.
-func runPlan(_ context.Context, cfg search.Config, dbPath string, out io.Writer) error {
-	runner, err := search.NewRunner(cfg, search.RunOptions{})
+func runPlan(ctx context.Context, cfg search.Config, dbPath string, out io.Writer) error {
+	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{})
 	if err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			fmt.Fprintf(w, "  %s: %s, around the top %d trials of %s\n", name,
 				st.DescribeRange(name, ps.Plan.Derived.Ranges[name]), len(ps.Plan.Derived.From), st.After)
 		}
-		names := paramNames(ps.Plan.Trials)
+		names := report.ParamNames(ps.Plan.Trials, func(t search.PlannedTrial) map[string]float64 { return t.Params })
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "  #\tid\tstored\t%s\n", strings.Join(names, "\t"))
 		for _, t := range ps.Plan.Trials {
@@ -74,9 +74,9 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			}
 			cells := make([]string, len(names))
 			for i, name := range names {
-				cells[i] = formatParam(name, t.Params[name])
+				cells[i] = report.FormatParam(name, t.Params[name])
 			}
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, t.ID[:8], stored, strings.Join(cells, "\t"))
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, report.ShortID(t.ID), stored, strings.Join(cells, "\t"))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -99,23 +99,4 @@ func stageSummary(st *search.Stage) string {
 		parts = append(parts, "after "+st.After)
 	}
 	return strings.Join(parts, ", ")
-}
-
-// paramNames lists the parameters that vary in a stage, lambda first.
-func paramNames(trials []search.PlannedTrial) []string {
-	set := map[string]bool{}
-	for _, t := range trials {
-		for name := range t.Params {
-			set[name] = true
-		}
-	}
-	delete(set, "lambda")
-	return append([]string{"lambda"}, slices.Sorted(maps.Keys(set))...)
-}
-
-func formatParam(name string, v float64) string {
-	if name != "lambda" && v == float64(int64(v)) {
-		return fmt.Sprint(int64(v))
-	}
-	return report.Sci(v)
 }

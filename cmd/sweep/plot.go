@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -58,12 +57,15 @@ type plotFile struct {
 	draw func(w io.Writer) error
 }
 
-func runPlot(_ context.Context, opts plotOptions) error {
+func runPlot(ctx context.Context, opts plotOptions) error {
 	if !slices.Contains(report.PlotFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be png or svg, got %q", opts.format)}
 	}
 	if opts.top < 1 {
 		return usageError{fmt.Errorf("--top must be at least 1, got %d", opts.top)}
+	}
+	if opts.dir == "-" {
+		return usageError{errors.New(`plot writes one file per image: -o names a directory, and "-" (standard output) cannot hold several`)}
 	}
 	db, err := openForReading(opts.db)
 	if err != nil {
@@ -74,14 +76,14 @@ func runPlot(_ context.Context, opts plotOptions) error {
 	var files []plotFile
 	var trials []store.Trial
 	if len(opts.trials) > 0 {
-		if trials, err = findTrials(db, opts.trials); err != nil {
+		if trials, err = findTrials(ctx, db, opts.trials); err != nil {
 			return err
 		}
 	} else {
 		files = append(files,
-			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(w, opts.format, db) }},
-			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(w, opts.format, db, opts.top) }})
-		rows, err := report.Rank(db, report.Selection{Top: opts.top})
+			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(ctx, w, opts.format, db) }},
+			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(ctx, w, opts.format, db, opts.top) }})
+		rows, err := report.Rank(ctx, db, report.Selection{Top: opts.top})
 		if err != nil {
 			return err
 		}
@@ -92,7 +94,7 @@ func runPlot(_ context.Context, opts plotOptions) error {
 		}
 	}
 	for _, t := range trials {
-		files = append(files, plotFile{"trial-" + t.ID[:min(8, len(t.ID))], func(w io.Writer) error {
+		files = append(files, plotFile{"trial-" + report.ShortID(t.ID), func(w io.Writer) error {
 			h, err := db.History(t.ID)
 			if err != nil {
 				return err
@@ -112,6 +114,9 @@ func runPlot(_ context.Context, opts plotOptions) error {
 		}
 	}
 	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := report.CreateFile(f.name, opts.force, f.draw); err != nil {
 			return err
 		}
@@ -120,30 +125,16 @@ func runPlot(_ context.Context, opts plotOptions) error {
 	return nil
 }
 
-// findTrials resolves trial ids or unique id prefixes, in the order given.
-func findTrials(db *store.DB, prefixes []string) ([]store.Trial, error) {
-	var all []store.Trial
-	if err := db.ForEachTrial(func(t store.Trial) error {
-		all = append(all, t)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
+// findTrials resolves trial ids or unique id prefixes, in the order given,
+// as show and export weights do.
+func findTrials(ctx context.Context, db *store.DB, prefixes []string) ([]store.Trial, error) {
 	out := make([]store.Trial, 0, len(prefixes))
 	for _, p := range prefixes {
-		var match []store.Trial
-		for _, t := range all {
-			if strings.HasPrefix(t.ID, p) {
-				match = append(match, t)
-			}
+		t, err := report.FindTrial(ctx, db, p)
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case p == "" || len(match) == 0:
-			return nil, fmt.Errorf("no trial %q in %s", p, db.Path())
-		case len(match) > 1:
-			return nil, fmt.Errorf("trial %q is ambiguous in %s: %d trials start with it", p, db.Path(), len(match))
-		}
-		out = append(out, match[0])
+		out = append(out, t)
 	}
 	return out, nil
 }

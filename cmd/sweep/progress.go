@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"sort"
 	"strings"
@@ -29,6 +28,7 @@ type progress struct {
 	bars   *mpb.Progress // nil off a terminal
 	stage  *mpb.Bar
 	trials map[string]*trialProgress
+	closed bool
 }
 
 type trialProgress struct {
@@ -61,12 +61,7 @@ func describe(t *search.PlannedTrial) string {
 	sort.Strings(names)
 	parts := []string{t.Stage.Name}
 	for _, name := range names {
-		v := t.Params[name]
-		s := report.Sci(v)
-		if v == float64(int64(v)) && name != "lambda" {
-			s = fmt.Sprint(int64(v))
-		}
-		parts = append(parts, name+"="+s)
+		parts = append(parts, name+"="+report.FormatParam(name, t.Params[name]))
 	}
 	if t.SeedIndex > 0 {
 		parts = append(parts, fmt.Sprintf("seed#%d", t.SeedIndex))
@@ -99,7 +94,7 @@ func (p *progress) TrialStarted(t *search.PlannedTrial, resumedAt, total int) {
 		verb = fmt.Sprintf("resumed at step %d/%d", resumedAt, total)
 	}
 	if p.bars == nil {
-		fmt.Fprintf(p.out, "trial %s (%s) %s\n", t.ID[:8], describe(t), verb)
+		fmt.Fprintf(p.out, "trial %s (%s) %s\n", report.ShortID(t.ID), describe(t), verb)
 		return
 	}
 	tp.bar = p.bars.AddBar(int64(total), mpb.BarRemoveOnComplete(),
@@ -131,7 +126,7 @@ func (p *progress) TrialRecord(t *search.PlannedTrial, rec train.Record) {
 	}
 	if now := time.Now(); now.Sub(tp.lastLine) >= logEvery {
 		tp.lastLine = now
-		fmt.Fprintf(p.out, "trial %s (%s) epoch %.2f, val accuracy %s\n", t.ID[:8], describe(t), rec.Epoch, report.Percent(rec.ValAccuracy))
+		fmt.Fprintf(p.out, "trial %s (%s) epoch %.2f, val accuracy %s\n", report.ShortID(t.ID), describe(t), rec.Epoch, report.Percent(rec.ValAccuracy))
 	}
 }
 
@@ -146,10 +141,10 @@ func (p *progress) TrialFinished(t *search.PlannedTrial, result store.Trial) {
 	if p.stage != nil {
 		p.stage.Increment()
 	}
-	line := fmt.Sprintf("trial %s (%s) %s", t.ID[:8], describe(t), result.Status)
+	line := fmt.Sprintf("trial %s (%s) %s", report.ShortID(t.ID), describe(t), result.Status)
 	switch result.Status {
 	case store.Done:
-		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(deref(result.Final.ValAccuracy)), report.Percent(deref(result.Final.TestAccuracy)), result.Seconds)
+		line += fmt.Sprintf(": val %s, test %s, %.1fs", report.Percent(store.OrNaN(result.Final.ValAccuracy)), report.Percent(store.OrNaN(result.Final.TestAccuracy)), result.Seconds)
 	case store.Diverged:
 		line += fmt.Sprintf(" at step %d", result.DivergedStep)
 	case store.Failed:
@@ -164,12 +159,18 @@ func (p *progress) Warn(msg string) {
 	fmt.Fprintln(p.out, "warning: "+msg)
 }
 
-// Close removes the live bars, whatever state the sweep stopped in.
+// Close removes the live bars, whatever state the sweep stopped in. Calls
+// after the first do nothing.
 func (p *progress) Close() {
 	if p.bars == nil {
 		return
 	}
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
 	for _, tp := range p.trials {
 		if tp.bar != nil {
 			tp.bar.Abort(true)
@@ -180,13 +181,6 @@ func (p *progress) Close() {
 	}
 	p.mu.Unlock()
 	p.bars.Wait()
-}
-
-func deref(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }
 
 // plural writes a count of things: "1 trial", "8 trials".

@@ -65,12 +65,12 @@ plots. Use it with -o report.html.`,
 	f.IntVar(&opts.top, "top", 0, "only the first N rows (of the ranking and of each stage ranked apart)")
 	f.StringVar(&opts.format, "format", "table", "table, markdown, csv, json or html")
 	f.BoolVar(&opts.groupSeeds, "group-seeds", false, "one row per configuration: mean and standard deviation over its seeds")
-	f.StringVarP(&opts.output, "output", "o", "", "write to this file instead of standard output")
+	f.StringVarP(&opts.output, "output", "o", "", `write to this file instead of standard output ("-" for standard output)`)
 	f.BoolVar(&opts.force, "force", false, "overwrite the -o file if it exists")
 	return cmd
 }
 
-func runReport(_ context.Context, opts reportOptions) error {
+func runReport(ctx context.Context, opts reportOptions) error {
 	if !slices.Contains(reportFormats, opts.format) {
 		return usageError{fmt.Errorf("--format must be one of %s, got %q", strings.Join(reportFormats, ", "), opts.format)}
 	}
@@ -88,26 +88,26 @@ func runReport(_ context.Context, opts reportOptions) error {
 		return err
 	}
 	defer db.Close()
-	if opts.output == "" {
-		return writeRanking(opts.out, db, opts)
-	}
-	return report.CreateFile(opts.output, opts.force, func(w io.Writer) error { return writeRanking(w, db, opts) })
+	return writeOutput(opts.output, opts.force, opts.out, func(w io.Writer) error { return writeRanking(ctx, w, db, opts) })
 }
 
 func checkStatus(s string) error {
-	valid := []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
-	if s == "" || slices.Contains(valid, store.Status(s)) {
+	if s == "" || slices.Contains(store.Statuses, store.Status(s)) {
 		return nil
 	}
-	return usageError{fmt.Errorf("--status must be one of done, diverged, failed, running, pending; got %q", s)}
+	names := make([]string, len(store.Statuses))
+	for i, st := range store.Statuses {
+		names[i] = string(st)
+	}
+	return usageError{fmt.Errorf("--status must be one of %s; got %q", strings.Join(names, ", "), s)}
 }
 
 // writeRanking writes the ranking in opts.format ("" is table).
-func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
+func writeRanking(ctx context.Context, w io.Writer, db *store.DB, opts reportOptions) error {
 	if opts.format == "html" {
-		return report.WriteHTML(w, db, report.HTMLOptions{})
+		return report.WriteHTML(ctx, w, db, report.HTMLOptions{})
 	}
-	rows, err := report.Rank(db, report.Selection{
+	rows, err := report.Rank(ctx, db, report.Selection{
 		Stage: opts.stage, Status: store.Status(opts.status), Sort: opts.sort, GroupSeeds: opts.groupSeeds, Top: opts.top,
 	})
 	if errors.Is(err, report.ErrSortKey) {
@@ -122,7 +122,7 @@ func writeRanking(w io.Writer, db *store.DB, opts reportOptions) error {
 	case "csv":
 		return report.WriteCSV(w, rows)
 	}
-	sum, err := report.Summarize(db)
+	sum, err := report.Summarize(ctx, db)
 	if err != nil {
 		return err
 	}

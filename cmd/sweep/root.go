@@ -5,17 +5,45 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 )
 
 // Exit codes, as in restic: 1 for a failure, 2 for a command line that does
-// not parse, 130 when interrupted (128 + SIGINT).
+// not parse, 128 + the signal's number when a signal stopped the command
+// (130 for SIGINT, 143 for SIGTERM).
 const (
 	exitFailure     = 1
 	exitUsage       = 2
-	exitInterrupted = 130
+	exitInterrupted = 128 + int(syscall.SIGINT)
+	exitTerminated  = 128 + int(syscall.SIGTERM)
 )
+
+// signalError is the cause of a context cancelled by a signal.
+type signalError struct{ sig syscall.Signal }
+
+func (e signalError) Error() string {
+	if e.sig == syscall.SIGTERM {
+		return "terminated"
+	}
+	return "interrupted"
+}
+
+// withSignal is err as main reports it once the command has returned: if
+// a signal cancelled ctx, the signal decides the exit code, whether the
+// command noticed (returning ctx's error), failed otherwise on its way out,
+// or finished anyway.
+func withSignal(ctx context.Context, err error) error {
+	var sig signalError
+	if !errors.As(context.Cause(ctx), &sig) {
+		return err
+	}
+	if err == nil || errors.Is(err, context.Canceled) {
+		return sig
+	}
+	return fmt.Errorf("%w (%w)", err, sig)
+}
 
 // usageError marks an error in the command line itself.
 type usageError struct{ err error }
@@ -66,9 +94,12 @@ func exactArgs(n int) cobra.PositionalArgs {
 
 func exitCode(err error) int {
 	var ue usageError
+	var sig signalError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &sig):
+		return 128 + int(sig.sig)
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
 	case errors.As(err, &ue), strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"):
@@ -77,11 +108,17 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// errorLine renders err as one line: wrapped causes can carry newlines (a
-// joined error, a YAML message) and a user should see one clear sentence.
-func errorLine(err error) string {
-	if errors.Is(err, context.Canceled) {
-		return "interrupted; run the same command again to resume"
+// errorLine renders err, the error of command cmd, as one line: wrapped
+// causes can carry newlines (a joined error, a YAML message) and a user
+// should see one clear sentence.
+func errorLine(err error, cmd *cobra.Command) string {
+	// Only a bare interruption (withSignal's, nothing else failed) reads
+	// as one; a failure on the way out keeps its own message.
+	if sig, ok := err.(signalError); ok {
+		if cmd != nil && (cmd.Name() == "run" || cmd.Name() == "resume") {
+			return sig.Error() + "; run the same command again to resume"
+		}
+		return sig.Error()
 	}
 	msg := err.Error()
 	// cobra lists suggestions for a mistyped command on lines of their own.

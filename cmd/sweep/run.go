@@ -78,8 +78,11 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		}
 		defer db.Close()
 	}
+	// Closed on every return: the live bars must leave the terminal clean
+	// whichever way the sweep ends.
 	progress := newProgress(errOut)
-	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: workers, Observer: progress})
+	defer progress.Close()
+	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{Workers: workers, Observer: progress})
 	if err != nil {
 		return err
 	}
@@ -98,7 +101,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, runner.Workers(), db.Path())
 	start := time.Now()
 	runErr := runner.Run(ctx, db)
-	progress.Close()
+	progress.Close() // before the ranking is printed below the bars
 	if runErr != nil {
 		return runErr
 	}
@@ -107,7 +110,7 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
 	}
 	fmt.Fprintln(out)
-	if err := writeRanking(out, db, reportOptions{top: rankingRows}); err != nil {
+	if err := writeRanking(ctx, out, db, reportOptions{top: rankingRows}); err != nil {
 		return err
 	}
 	if n, err := trialCount(db); err == nil && n > rankingRows {

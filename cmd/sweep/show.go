@@ -34,13 +34,13 @@ an id or a prefix of exactly one id (as in the report's id column).`,
 	return cmd
 }
 
-func runShow(_ context.Context, opts showOptions) error {
+func runShow(ctx context.Context, opts showOptions) error {
 	db, err := openForReading(opts.db)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	t, err := report.FindTrial(db, opts.trial)
+	t, err := report.FindTrial(ctx, db, opts.trial)
 	if err != nil {
 		return err
 	}

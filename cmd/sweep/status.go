@@ -27,8 +27,8 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a sweep's trials by status and the progress of running ones",
-		Long: `Show how many trials of each stage are pending, running, done, diverged or
-failed, and the progress of the running ones. It works while a sweep runs, by
+		Long: `Show how many trials of each stage are done, diverged, failed, running or
+pending, and the progress of the running ones. It works while a sweep runs, by
 reading the snapshot the running process keeps beside the database.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,7 +40,7 @@ reading the snapshot the running process keeps beside the database.`,
 	return cmd
 }
 
-func runStatus(_ context.Context, opts statusOptions) error {
+func runStatus(ctx context.Context, opts statusOptions) error {
 	path, err := findDB(opts.db)
 	if err != nil {
 		return err
@@ -75,6 +75,9 @@ func runStatus(_ context.Context, opts statusOptions) error {
 	for _, st := range stages {
 		counts := map[store.Status]int{}
 		for _, id := range st.TrialIDs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			t, err := db.Trial(id)
 			if err != nil {
 				return err
@@ -87,14 +90,16 @@ func runStatus(_ context.Context, opts statusOptions) error {
 	return writeSnapshot(opts.out, snap)
 }
 
-var statusOrder = []store.Status{store.Done, store.Running, store.Pending, store.Failed, store.Diverged}
-
 func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "stage\ttrials\tdone\trunning\tpending\tfailed\tdiverged")
+	header := []string{"stage", "trials"}
+	for _, s := range store.Statuses {
+		header = append(header, string(s))
+	}
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, st := range snap.Stages {
 		cells := []string{st.Name, fmt.Sprint(st.Total)}
-		for _, s := range statusOrder {
+		for _, s := range store.Statuses {
 			cells = append(cells, fmt.Sprint(st.Counts[s]))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
@@ -114,7 +119,7 @@ func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 		if rt.ValAccuracy != nil {
 			acc = report.Percent(*rt.ValAccuracy)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", rt.ID[:min(8, len(rt.ID))], rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", report.ShortID(rt.ID), rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
 	}
 	return tw.Flush()
 }

@@ -79,7 +79,7 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 		return err
 	}
 	loadStart := time.Now()
-	ds, err := search.LoadData(cfg.Data)
+	ds, err := search.LoadData(ctx, cfg.Data)
 	if err != nil {
 		return cfg.DataError(nil, err)
 	}

@@ -83,7 +83,7 @@ func child(path string) int {
 	if err != nil {
 		return fail(err)
 	}
-	r, err := search.NewRunner(cfg, search.RunOptions{Workers: 2, CheckpointEvery: childCheckpointEvery, Observer: &events{}})
+	r, err := search.NewRunner(ctx, cfg, search.RunOptions{Workers: 2, CheckpointEvery: childCheckpointEvery, Observer: &events{}})
 	if err != nil {
 		return fail(err)
 	}
@@ -140,7 +140,7 @@ func reference(path string) error {
 	if err != nil {
 		return err
 	}
-	r, err := search.NewRunner(cfg, search.RunOptions{Workers: 2, CheckpointEvery: childCheckpointEvery, StatusEvery: time.Minute})
+	r, err := search.NewRunner(context.Background(), cfg, search.RunOptions{Workers: 2, CheckpointEvery: childCheckpointEvery, StatusEvery: time.Minute})
 	if err != nil {
 		return err
 	}

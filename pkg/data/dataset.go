@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -107,8 +108,10 @@ type Spec struct {
 }
 
 // Load reads, checks and splits the data set the spec describes and
-// computes its normalisation statistics and fingerprint.
-func Load(spec Spec) (*Dataset, error) {
+// computes its normalisation statistics and fingerprint. It stops with
+// ctx's error once ctx is done, checking between files and between chunks
+// of a file.
+func Load(ctx context.Context, spec Spec) (*Dataset, error) {
 	p, err := plan(spec)
 	if err != nil {
 		return nil, err
@@ -122,7 +125,7 @@ func Load(spec Spec) (*Dataset, error) {
 	}{{RoleTrain, p.train, &train}, {RoleVal, p.val, &val}, {RoleTest, p.test, &test}} {
 		parts := make([]Split, 0, len(role.units))
 		for _, u := range role.units {
-			s, files, err := u.load(role.name)
+			s, files, err := u.load(ctx, role.name)
 			if err != nil {
 				return nil, err
 			}

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"embed"
 )
 
@@ -13,7 +14,7 @@ var embeddedFS embed.FS
 func embeddedFile(name string) fileRef {
 	return fileRef{
 		path: "embedded:" + name,
-		read: func() ([]byte, error) { return embeddedFS.ReadFile("embedded/" + name) },
+		read: func(context.Context) ([]byte, error) { return embeddedFS.ReadFile("embedded/" + name) },
 	}
 }
 

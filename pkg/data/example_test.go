@@ -1,6 +1,7 @@
 package data_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/sweep-ml/sweep/pkg/data"
@@ -8,7 +9,7 @@ import (
 
 // Load the default data set compiled into the binary.
 func ExampleLoad() {
-	ds, err := data.Load(data.Spec{Source: data.SourceEmbedded})
+	ds, err := data.Load(context.Background(), data.Spec{Source: data.SourceEmbedded})
 	if err != nil {
 		fmt.Println(err)
 		return

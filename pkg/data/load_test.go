@@ -24,7 +24,7 @@ func TestLoadCIFAR(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			root := t.TempDir()
 			f := writeCIFAR(t, filepath.Join(root, c.sub), c.binary, 20)
-			ds, err := Load(Spec{Source: SourceCIFAR10, Dir: root, Validation: Validation{Holdout: intp(15)}})
+			ds, err := Load(t.Context(), Spec{Source: SourceCIFAR10, Dir: root, Validation: Validation{Holdout: intp(15)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -47,7 +47,7 @@ func TestLoadIDX(t *testing.T) {
 	for _, compress := range []bool{false, true} {
 		dir := t.TempDir()
 		f := writeIDX(t, dir, compress, 50, 12)
-		ds, err := Load(Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
+		ds, err := Load(t.Context(), Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +64,7 @@ func TestLoadIDX(t *testing.T) {
 func TestValidationFiles(t *testing.T) {
 	dir := t.TempDir()
 	f := writeCIFAR(t, dir, false, 10)
-	ds, err := Load(Spec{Source: SourceCIFAR10, Dir: dir,
+	ds, err := Load(t.Context(), Spec{Source: SourceCIFAR10, Dir: dir,
 		Train:      []string{"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4"},
 		Validation: Validation{Files: []string{"data_batch_5"}}})
 	if err != nil {
@@ -86,7 +86,7 @@ func TestValidationFiles(t *testing.T) {
 func TestHoldoutSharesArray(t *testing.T) {
 	dir := t.TempDir()
 	writeIDX(t, dir, false, 30, 5)
-	ds, err := Load(Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
+	ds, err := Load(t.Context(), Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestHoldoutRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ds, err := Load(Spec{Source: SourceIDX, Dir: dir, Validation: c.v})
+			ds, err := Load(t.Context(), Spec{Source: SourceIDX, Dir: dir, Validation: c.v})
 			if c.err != "" {
 				if !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), c.err) {
 					t.Fatalf("got %v, want ErrSpec with %q", err, c.err)
@@ -156,7 +156,7 @@ func TestSpecErrors(t *testing.T) {
 		{Spec{Source: SourceCIFAR10, Dir: dir, Train: []string{}}, ErrSpec, "no training files"},
 	}
 	for _, c := range cases {
-		_, err := Load(c.spec)
+		_, err := Load(t.Context(), c.spec)
 		if !errors.Is(err, c.kind) || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "data: ") {
 			t.Errorf("%+v: got %v, want %v with %q", c.spec, err, c.kind, c.want)
 		}
@@ -214,7 +214,7 @@ func TestBadFiles(t *testing.T) {
 			} else {
 				writeFile(t, path, c.data)
 			}
-			_, err := Load(Spec{Source: c.source, Dir: dir, Validation: Validation{Holdout: intp(1)}})
+			_, err := Load(t.Context(), Spec{Source: c.source, Dir: dir, Validation: Validation{Holdout: intp(1)}})
 			if !errors.Is(err, c.kind) {
 				t.Fatalf("got %v, want %v", err, c.kind)
 			}
@@ -264,7 +264,7 @@ func TestStats(t *testing.T) {
 func TestStatsTrainingOnly(t *testing.T) {
 	dir := t.TempDir()
 	f := writeIDX(t, dir, false, 40, 5)
-	ds, err := Load(Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
+	ds, err := Load(t.Context(), Spec{Source: SourceIDX, Dir: dir, Validation: Validation{Holdout: intp(10)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +280,7 @@ func TestFingerprint(t *testing.T) {
 	writeCIFAR(t, dir, true, 4)
 	load := func(dir string, holdout int) *Dataset {
 		t.Helper()
-		ds, err := Load(Spec{Source: SourceCIFAR10, Dir: dir, Validation: Validation{Holdout: intp(holdout)}})
+		ds, err := Load(t.Context(), Spec{Source: SourceCIFAR10, Dir: dir, Validation: Validation{Holdout: intp(holdout)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +327,7 @@ func TestFingerprint(t *testing.T) {
 }
 
 func TestEmbedded(t *testing.T) {
-	ds, err := Load(Spec{})
+	ds, err := Load(t.Context(), Spec{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ func TestFashionMNIST(t *testing.T) {
 		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
 	}
 	start := time.Now()
-	ds, err := Load(Spec{Source: SourceIDX, Dir: dir})
+	ds, err := Load(t.Context(), Spec{Source: SourceIDX, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,7 +369,7 @@ func TestFashionMNIST(t *testing.T) {
 		t.Errorf("D %d sizes %d/%d/%d format %s", ds.D, ds.Train.N, ds.Val.N, ds.Test.N, ds.Format)
 	}
 	// The embedded set is this file's prefix.
-	emb, err := Load(Spec{Validation: Validation{Holdout: intp(1)}})
+	emb, err := Load(t.Context(), Spec{Validation: Validation{Holdout: intp(1)}})
 	if err != nil {
 		t.Fatal(err)
 	}

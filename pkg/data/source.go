@@ -1,31 +1,75 @@
 package data
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // fileRef is one input file: where it is shown as coming from and how to
 // read it.
 type fileRef struct {
 	path string // absolute path or "embedded:NAME"
-	read func() ([]byte, error)
+	read func(ctx context.Context) ([]byte, error)
 }
 
 func diskFile(path string) fileRef {
-	return fileRef{path: path, read: func() ([]byte, error) { return os.ReadFile(path) }}
+	return fileRef{path: path, read: func(ctx context.Context) ([]byte, error) { return readFile(ctx, path) }}
+}
+
+// readChunk is how much readFile reads between checks of its context.
+const readChunk = 1 << 20
+
+// readFile is os.ReadFile that stops when ctx is done: it checks ctx
+// between chunks, and a read blocked on a pipe (data streamed in through a
+// named pipe) ends at once, through a read deadline set on cancellation.
+func readFile(ctx context.Context, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// Regular files have no deadlines; their reads do not block for long.
+	defer context.AfterFunc(ctx, func() { f.SetReadDeadline(time.Now()) })()
+	size := 0
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = int(fi.Size())
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		_, err := io.CopyN(buf, f, readChunk)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		switch {
+		case err == io.EOF:
+			return buf.Bytes(), nil
+		case err != nil:
+			return nil, err
+		}
+	}
 }
 
 // load reads the file whole (the parsers want random access and the files
-// are at most a few tens of MB) and hashes it.
-func (f fileRef) load(role string) ([]byte, FileHash, error) {
-	b, err := f.read()
+// are at most a few tens of MB) and hashes it. When ctx ends first, the
+// error is ctx's, unwrapped, so callers see an interruption, not bad data.
+func (f fileRef) load(ctx context.Context, role string) ([]byte, FileHash, error) {
+	b, err := f.read(ctx)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, FileHash{}, ctxErr
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, FileHash{}, &Error{Path: f.path, Kind: ErrNotFound, Msg: "file not found", Err: err}
@@ -48,7 +92,7 @@ func unwrapPathErr(err error) error {
 // unit is what one entry of Spec.Train, Test or Validation.Files loads: a
 // CIFAR batch file or an IDX images/labels pair.
 type unit interface {
-	load(role string) (Split, []FileHash, error)
+	load(ctx context.Context, role string) (Split, []FileHash, error)
 }
 
 type cifarUnit struct {
@@ -56,8 +100,8 @@ type cifarUnit struct {
 	binary bool
 }
 
-func (u cifarUnit) load(role string) (Split, []FileHash, error) {
-	b, h, err := u.file.load(role)
+func (u cifarUnit) load(ctx context.Context, role string) (Split, []FileHash, error) {
+	b, h, err := u.file.load(ctx, role)
 	if err != nil {
 		return Split{}, nil, err
 	}
@@ -76,8 +120,8 @@ type idxUnit struct {
 	images, labels fileRef
 }
 
-func (u idxUnit) load(role string) (Split, []FileHash, error) {
-	ib, ih, err := u.images.load(role)
+func (u idxUnit) load(ctx context.Context, role string) (Split, []FileHash, error) {
+	ib, ih, err := u.images.load(ctx, role)
 	if err != nil {
 		return Split{}, nil, err
 	}
@@ -85,7 +129,7 @@ func (u idxUnit) load(role string) (Split, []FileHash, error) {
 	if err != nil {
 		return Split{}, nil, withPath(err, u.images.path)
 	}
-	lb, lh, err := u.labels.load(role)
+	lb, lh, err := u.labels.load(ctx, role)
 	if err != nil {
 		return Split{}, nil, err
 	}

@@ -136,11 +136,11 @@ func BenchmarkReport10k(b *testing.B) {
 	path := report10kDB(b)
 	write := map[string]func(db *store.DB, w io.Writer) error{
 		"table": func(db *store.DB, w io.Writer) error {
-			rows, err := Rank(db, Selection{})
+			rows, err := Rank(b.Context(), db, Selection{})
 			if err != nil {
 				return err
 			}
-			sum, err := Summarize(db)
+			sum, err := Summarize(b.Context(), db)
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func BenchmarkReport10k(b *testing.B) {
 			return WriteTable(w, rows)
 		},
 		"json": func(db *store.DB, w io.Writer) error {
-			rows, err := Rank(db, Selection{})
+			rows, err := Rank(b.Context(), db, Selection{})
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -113,10 +115,10 @@ func TestCreateFileRefusesSymlink(t *testing.T) {
 func TestWriteHistories(t *testing.T) {
 	db := fixedDB(t)
 	var csvOut, jsonl bytes.Buffer
-	if err := WriteHistories(&csvOut, db, "csv", ""); err != nil {
+	if err := WriteHistories(t.Context(), &csvOut, db, "csv", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteHistories(&jsonl, db, "jsonl", ""); err != nil {
+	if err := WriteHistories(t.Context(), &jsonl, db, "jsonl", ""); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(csvOut.String(), "\n"), "\n")
@@ -152,13 +154,13 @@ func TestWriteHistories(t *testing.T) {
 	}
 	// --stage lists the stage's trials under its name, reused ones included.
 	var staged bytes.Buffer
-	if err := WriteHistories(&staged, db, "csv", "final"); err != nil {
+	if err := WriteHistories(t.Context(), &staged, db, "csv", "final"); err != nil {
 		t.Fatal(err)
 	}
 	if n, c2 := strings.Count(staged.String(), "\n"), strings.Count(staged.String(), fixtures[1].id+",final,done"); n != 1+2*3 || c2 != 3 {
 		t.Errorf("stage final: %d lines, %d of the reused trial; want 7 and 3:\n%s", n, c2, staged.String())
 	}
-	if err := WriteHistories(io.Discard, db, "csv", "nope"); err == nil {
+	if err := WriteHistories(t.Context(), io.Discard, db, "csv", "nope"); err == nil {
 		t.Error("unknown stage: no error")
 	}
 }
@@ -214,7 +216,7 @@ func TestFindTrial(t *testing.T) {
 		{"zz", "", `no trial "zz" in`},
 		{"", "", "empty trial id"},
 	} {
-		got, err := FindTrial(db, tc.id)
+		got, err := FindTrial(t.Context(), db, tc.id)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("FindTrial(%q) = %v, want error containing %q", tc.id, err, tc.err)
@@ -339,7 +341,7 @@ func BenchmarkExportHistories(b *testing.B) {
 	var out countWriter
 	for b.Loop() {
 		out = 0
-		if err := WriteHistories(&out, db, "csv", ""); err != nil {
+		if err := WriteHistories(b.Context(), &out, db, "csv", ""); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -355,3 +357,170 @@ func BenchmarkExportHistories(b *testing.B) {
 type countWriter int64
 
 func (c *countWriter) Write(p []byte) (int, error) { *c += countWriter(len(p)); return len(p), nil }
+
+// awkwardNames are stage names a config may hold: any text is allowed,
+// control characters included, and the exports must read back with a
+// standard CSV or JSON parser.
+var awkwardNames = []string{
+	"bell\a and del\x7f",
+	"nul\x00, tab\t, esc\x1b",
+	`comma, "quoted" and 'single'`,
+	"two\nlines\rand a carriage return",
+	" leading and trailing space ",
+	"<html> & üñï©ødé",
+	"not utf-8: \xff\xfe",
+}
+
+// awkwardDB is one done trial with a history in a stage per awkward name.
+func awkwardDB(t *testing.T) *store.DB {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "awkward.db")
+	db, err := store.Open(path, store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PutSweep(store.Sweep{Name: "awkward"}); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range awkwardNames {
+		id := fmt.Sprintf("%024x", i)
+		if err := db.PutStage(store.Stage{Name: name, Index: i, Spec: []byte(`{}`), Derived: []byte(`{}`), TrialIDs: []string{id}}); err != nil {
+			t.Fatal(err)
+		}
+		acc := 0.5
+		tr := store.Trial{ID: id, Stage: name, Index: 0, Status: store.Done, Params: map[string]float64{"lambda": 1e-3},
+			Error: name, Final: store.Metrics{ValAccuracy: &acc}}
+		hist := []store.Record{{Step: 10, Epoch: 1, Eta: 1e-3, TrainCost: 1, TrainLoss: 1, TrainAccuracy: 0.5, ValCost: 1, ValLoss: 1, ValAccuracy: 0.5}}
+		if err := db.FinishTrial(tr, hist, tinyWeights(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+func TestExportsReadBackAnyStageName(t *testing.T) {
+	db := awkwardDB(t)
+	// What the store gives back is what every export must preserve (the
+	// store keeps trials as JSON, so invalid UTF-8 is U+FFFD there already).
+	stageOf := map[string]string{}
+	for i := range awkwardNames {
+		tr, err := db.Trial(fmt.Sprintf("%024x", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stageOf[tr.ID] = tr.Stage
+	}
+
+	t.Run("histories csv", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := WriteHistories(t.Context(), &b, db, "csv", ""); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatalf("encoding/csv rejects the export: %v", err)
+		}
+		if len(recs) != 1+len(awkwardNames) {
+			t.Fatalf("%d csv records, want %d", len(recs), 1+len(awkwardNames))
+		}
+		for _, rec := range recs[1:] {
+			if rec[1] != stageOf[rec[0]] {
+				t.Errorf("trial %s: stage reads back as %q, want %q", rec[0], rec[1], stageOf[rec[0]])
+			}
+		}
+	})
+	t.Run("histories jsonl", func(t *testing.T) {
+		var b bytes.Buffer
+		if err := WriteHistories(t.Context(), &b, db, "jsonl", ""); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+		if len(lines) != len(awkwardNames) {
+			t.Fatalf("%d jsonl lines, want %d:\n%s", len(lines), len(awkwardNames), b.String())
+		}
+		for _, line := range lines {
+			var rec struct{ Trial, Stage string }
+			if err := json.Unmarshal([]byte(line), &rec); err != nil {
+				t.Fatalf("encoding/json rejects %s: %v", line, err)
+			}
+			if want := stageOf[rec.Trial]; rec.Stage != want {
+				t.Errorf("trial %s: stage reads back as %q, want %q", rec.Trial, rec.Stage, want)
+			}
+		}
+	})
+	t.Run("report csv", func(t *testing.T) {
+		rows, err := Rank(t.Context(), db, Selection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := WriteCSV(&b, rows); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&b).ReadAll()
+		if err != nil {
+			t.Fatalf("encoding/csv rejects the report: %v", err)
+		}
+		if len(recs) != 1+len(awkwardNames) {
+			t.Fatalf("%d csv records, want %d", len(recs), 1+len(awkwardNames))
+		}
+		col := func(name string) int { return slices.Index(recs[0], name) }
+		for _, rec := range recs[1:] {
+			id, want := rec[col("id")], stageOf[rec[col("id")]]
+			if rec[col("stage")] != want || rec[col("trained_in")] != want || rec[col("error")] != want {
+				t.Errorf("trial %s: stage %q, trained_in %q, error %q; want %q", id, rec[col("stage")], rec[col("trained_in")], rec[col("error")], want)
+			}
+		}
+	})
+	t.Run("report json", func(t *testing.T) {
+		rows, err := Rank(t.Context(), db, Selection{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := WriteJSON(&b, rows); err != nil {
+			t.Fatal(err)
+		}
+		var got []struct{ ID, Stage string }
+		if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+			t.Fatalf("encoding/json rejects the report: %v", err)
+		}
+		for _, r := range got {
+			if want := stageOf[r.ID]; r.Stage != want {
+				t.Errorf("trial %s: stage %q, want %q", r.ID, r.Stage, want)
+			}
+		}
+	})
+}
+
+// TestMarkdownKeepsOneRowPerTrial: a line break in a stage name or an
+// error would end the table row early.
+func TestMarkdownKeepsOneRowPerTrial(t *testing.T) {
+	db := awkwardDB(t)
+	rows, err := Rank(t.Context(), db, Selection{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := Summarize(t.Context(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, sum, rows); err != nil {
+		t.Fatal(err)
+	}
+	var table []string
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.HasPrefix(line, "| ") {
+			table = append(table, line)
+		}
+	}
+	if len(table) != 2+len(awkwardNames) {
+		t.Errorf("%d table lines, want a header, a rule and %d rows:\n%s", len(table), len(awkwardNames), b.String())
+	}
+	for _, line := range table {
+		if !strings.HasSuffix(line, " |") {
+			t.Errorf("row does not end its table cells: %q", line)
+		}
+	}
+}

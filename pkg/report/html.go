@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"io"
@@ -64,14 +65,14 @@ type htmlCell struct {
 // sorts by any column and shows a trial's own curves when its row is
 // clicked. Plots are inline SVG and the only script is inline; nothing is
 // fetched from anywhere.
-func WriteHTML(w io.Writer, db *store.DB, opts HTMLOptions) error {
+func WriteHTML(ctx context.Context, w io.Writer, db *store.DB, opts HTMLOptions) error {
 	if opts.Top <= 0 {
 		opts.Top = 5
 	}
 	if opts.TrialPlots <= 0 {
 		opts.TrialPlots = 100
 	}
-	sum, err := Summarize(db)
+	sum, err := Summarize(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -79,7 +80,7 @@ func WriteHTML(w io.Writer, db *store.DB, opts HTMLOptions) error {
 	if err != nil {
 		return err
 	}
-	d, err := readSweepPlotData(db)
+	d, err := readSweepPlotData(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -102,7 +103,7 @@ func WriteHTML(w io.Writer, db *store.DB, opts HTMLOptions) error {
 	} else if page.LambdaPlot, err = styles.inline(f); err != nil {
 		return err
 	}
-	curves, err := topCurves(db, d.rows, opts.Top)
+	curves, err := topCurves(ctx, db, d.rows, opts.Top)
 	if err != nil {
 		return err
 	}
@@ -119,6 +120,9 @@ func WriteHTML(w io.Writer, db *store.DB, opts HTMLOptions) error {
 		}
 		if r.Status != store.Done && r.Status != store.Diverged {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		h, err := db.History(r.ID)
 		if err != nil {
@@ -161,7 +165,7 @@ func htmlTable(rows []Row) ([]htmlColumn, []htmlRow) {
 		}
 		cells := []htmlCell{
 			{strconv.Itoa(i + 1), strconv.Itoa(i + 1)},
-			{shortID(r.ID), r.ID},
+			{ShortID(r.ID), r.ID},
 			{stage, stage},
 			{string(r.Status), string(r.Status)},
 		}

@@ -21,7 +21,7 @@ import (
 func writeHTML(t *testing.T, db *store.DB, opts HTMLOptions) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteHTML(&b, db, opts); err != nil {
+	if err := WriteHTML(t.Context(), &b, db, opts); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -66,7 +66,7 @@ func TestWriteHTML(t *testing.T) {
 			continue
 		}
 		id, _ := attr(tr, "data-id")
-		ids = append(ids, shortID(id))
+		ids = append(ids, ShortID(id))
 		if strings.Contains(class, "expandable") {
 			expandable++
 		}

@@ -29,8 +29,10 @@ func WriteMarkdown(w io.Writer, s Summary, rows []Row) error {
 	return err
 }
 
-var mdEscaper = strings.NewReplacer(`|`, `\|`, `*`, `\*`, `_`, `\_`, "`", "\\`", `<`, `\<`)
+var mdEscaper = strings.NewReplacer(`|`, `\|`, `*`, `\*`, `_`, `\_`, "`", "\\`", `<`, `\<`,
+	"\r\n", " ", "\n", " ", "\r", " ")
 
 // mdEscape keeps names and values from being read as Markdown emphasis,
-// code, HTML or table syntax.
+// code, HTML or table syntax; a line break would end a table row, so it
+// becomes a space.
 func mdEscape(s string) string { return mdEscaper.Replace(s) }

@@ -10,12 +10,14 @@ import (
 type Number float64
 
 // MarshalJSON writes the shortest representation that reads back exactly.
-func (n Number) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
+func (n Number) MarshalJSON() ([]byte, error) { return appendJSONNumber(nil, float64(n)), nil }
+
+// appendJSONNumber appends v as Number encodes it.
+func appendJSONNumber(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64), nil
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 // Percent formats an accuracy for people: 0.8734 → "87.34%".
@@ -28,6 +30,20 @@ func Percent(x float64) string {
 
 // Sci formats a value that spans decades, such as lambda: 0.0001 → "1.00e-04".
 func Sci(x float64) string { return strconv.FormatFloat(x, 'e', 2, 64) }
+
+// FormatParam formats a parameter value for people: lambda and other
+// values spanning decades in scientific notation, whole numbers (below
+// 10^9, past which an integer is too long to read) as integers.
+func FormatParam(name string, v float64) string {
+	if name != "lambda" && v == math.Trunc(v) && math.Abs(v) < 1e9 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return Sci(v)
+}
+
+// ShortID is the first 8 characters of a trial id, as tables and file
+// names show it (a prefix that commands taking a trial accept).
+func ShortID(id string) string { return id[:min(8, len(id))] }
 
 // Fixed formats a cost or loss with four decimals.
 func Fixed(x float64) string {

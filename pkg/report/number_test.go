@@ -37,3 +37,14 @@ func ExamplePercent() {
 	fmt.Println(Percent(0.8734), Sci(1e-4), Fixed(1.23456789))
 	// Output: 87.34% 1.00e-04 1.2346
 }
+
+func ExampleFormatParam() {
+	fmt.Println(FormatParam("lambda", 1e-4), FormatParam("lambda", 1), FormatParam("hidden", 100), FormatParam("eta_max", 0.05), FormatParam("step_size", 4e9))
+	// Output: 1.00e-04 1.00e+00 100 5.00e-02 4.00e+09
+}
+
+func ExampleParamNames() {
+	trials := []map[string]float64{{"lambda": 1e-3, "hidden": 50}, {"lambda": 1e-2, "eta_max": 0.1}}
+	fmt.Println(ParamNames(trials, func(p map[string]float64) map[string]float64 { return p }))
+	// Output: [lambda eta_max hidden]
+}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -79,7 +80,7 @@ func PlotTrial(w io.Writer, format string, t store.Trial, history []store.Record
 
 func trialFigure(t store.Trial, history []store.Record, width, height int) (figure, error) {
 	if len(history) == 0 {
-		return figure{}, fmt.Errorf("report: trial %s (%s) has no history to plot", shortID(t.ID), t.Status)
+		return figure{}, fmt.Errorf("report: trial %s (%s) has no history to plot", ShortID(t.ID), t.Status)
 	}
 	steps := func(y func(store.Record) float64) plotter.XYs {
 		return points(len(history), func(i int) (float64, float64) { return float64(history[i].Step), y(history[i]) })
@@ -127,7 +128,7 @@ func trialFigure(t store.Trial, history []store.Record, width, height int) (figu
 }
 
 func trialTitle(t store.Trial) string {
-	parts := []string{"trial " + shortID(t.ID), "stage " + t.Stage}
+	parts := []string{"trial " + ShortID(t.ID), "stage " + t.Stage}
 	if l, ok := t.Params["lambda"]; ok {
 		parts = append(parts, "λ = "+Sci(l))
 	}
@@ -209,7 +210,7 @@ type sweepPlotData struct {
 	rows   []Row    // ranked, best first
 }
 
-func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
+func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error) {
 	sw, err := db.Sweep()
 	if err != nil {
 		return sweepPlotData{}, err
@@ -218,7 +219,7 @@ func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
 	if err != nil {
 		return sweepPlotData{}, err
 	}
-	rows, err := Rank(db, Selection{})
+	rows, err := Rank(ctx, db, Selection{})
 	if err != nil {
 		return sweepPlotData{}, err
 	}
@@ -232,8 +233,8 @@ func readSweepPlotData(db *store.DB) (sweepPlotData, error) {
 // PlotSweep draws every trial of the sweep in db as a point of validation
 // accuracy against lambda (log scale), stages in their own colour and
 // marker, the best trial ringed and labelled. format is png or svg.
-func PlotSweep(w io.Writer, format string, db *store.DB) error {
-	d, err := readSweepPlotData(db)
+func PlotSweep(ctx context.Context, w io.Writer, format string, db *store.DB) error {
+	d, err := readSweepPlotData(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -314,7 +315,7 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 			label.Offset = vg.Point{X: vg.Points(12), Y: vg.Points(-4)}
 			label.TextStyle[0].Font = sans(vg.Points(10))
 			p.Add(ring, label)
-			legend = append(legend, keyEntry{"best (" + shortID(d.rows[0].ID) + ")", ring})
+			legend = append(legend, keyEntry{"best (" + ShortID(d.rows[0].ID) + ")", ring})
 		}
 	}
 	if len(legend) == 0 {
@@ -328,12 +329,12 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 
 // PlotTop overlays the validation accuracy curves of the sweep's n best
 // trials (n <= 0 means 5). format is png or svg.
-func PlotTop(w io.Writer, format string, db *store.DB, n int) error {
-	d, err := readSweepPlotData(db)
+func PlotTop(ctx context.Context, w io.Writer, format string, db *store.DB, n int) error {
+	d, err := readSweepPlotData(ctx, db)
 	if err != nil {
 		return err
 	}
-	curves, err := topCurves(db, d.rows, n)
+	curves, err := topCurves(ctx, db, d.rows, n)
 	if err != nil {
 		return err
 	}
@@ -352,7 +353,7 @@ type curve struct {
 }
 
 // topCurves reads the histories of the n best done trials.
-func topCurves(db *store.DB, rows []Row, n int) ([]curve, error) {
+func topCurves(ctx context.Context, db *store.DB, rows []Row, n int) ([]curve, error) {
 	if n <= 0 {
 		n = 5
 	}
@@ -360,6 +361,9 @@ func topCurves(db *store.DB, rows []Row, n int) ([]curve, error) {
 	for i, r := range rows {
 		if len(out) == n || r.Status != store.Done {
 			break // ranked: done trials come first
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 		h, err := db.History(r.ID)
 		if err != nil {
@@ -394,7 +398,7 @@ func topFigure(name string, curves []curve, width, height int) (figure, error) {
 			return figure{}, err
 		}
 		line.Color, line.Width = paletteColor(i), vg.Points(2)
-		label := fmt.Sprintf("#%d %s %s, λ = %s: %s", c.rank, shortID(c.row.ID), c.row.Stage, Sci(c.row.Params["lambda"]), Percent(metric(c.row.Final.ValAccuracy)))
+		label := fmt.Sprintf("#%d %s %s, λ = %s: %s", c.rank, ShortID(c.row.ID), c.row.Stage, Sci(c.row.Params["lambda"]), Percent(metric(c.row.Final.ValAccuracy)))
 		legend = append(legend, keyEntry{label, line})
 	}
 	return figure{width, height, func(c draw.Canvas) { drawWithLegend(c, p, legend) }}, nil

@@ -160,8 +160,8 @@ func TestPlotPNGSize(t *testing.T) {
 	}
 	for name, draw := range map[string]func(*bytes.Buffer) error{
 		"trial": func(b *bytes.Buffer) error { return PlotTrial(b, "png", tr, h) },
-		"sweep": func(b *bytes.Buffer) error { return PlotSweep(b, "png", db) },
-		"top":   func(b *bytes.Buffer) error { return PlotTop(b, "png", db, 3) },
+		"sweep": func(b *bytes.Buffer) error { return PlotSweep(t.Context(), b, "png", db) },
+		"top":   func(b *bytes.Buffer) error { return PlotTop(t.Context(), b, "png", db, 3) },
 	} {
 		var b bytes.Buffer
 		if err := draw(&b); err != nil {
@@ -196,10 +196,10 @@ func TestPlotSVGText(t *testing.T) {
 		{"trial", func(b *bytes.Buffer) error { return PlotTrial(b, "svg", tr, h) },
 			[]string{"trial 0100abab · stage fine · λ = 5.00e-04 · val acc 86.50%", "training", "validation",
 				"update step", "cost", "loss", "accuracy (%)", "learning rate", "η"}},
-		{"sweep", func(b *bytes.Buffer) error { return PlotSweep(b, "svg", db) },
+		{"sweep", func(b *bytes.Buffer) error { return PlotSweep(t.Context(), b, "svg", db) },
 			[]string{"sweep demo: validation accuracy against λ", "λ (L2 penalty)", "validation accuracy (%)",
 				"coarse (3)", "fine (2)", "diverged (1)", "best (0100abab)", "best: 86.50%, λ = 5.00e-04", ">1e-4<", ">1e-3<"}},
-		{"top", func(b *bytes.Buffer) error { return PlotTop(b, "svg", db, 2) },
+		{"top", func(b *bytes.Buffer) error { return PlotTop(t.Context(), b, "svg", db, 2) },
 			[]string{"sweep demo: validation accuracy of the 2 best trials", "update step", "validation accuracy (%)",
 				"#1 0100abab fine, λ = 5.00e-04: 86.50%", "#2 0001abab coarse, λ = 1.00e-03: 86.00%"}},
 	} {
@@ -221,18 +221,18 @@ func TestPlotSVGText(t *testing.T) {
 
 func TestPlotTop(t *testing.T) {
 	db := twoStages.build(t)
-	d, err := readSweepPlotData(db)
+	d, err := readSweepPlotData(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Only done trials have curves, however many are asked for.
-	curves, err := topCurves(db, d.rows, 10)
+	curves, err := topCurves(t.Context(), db, d.rows, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
 	for _, c := range curves {
-		got = append(got, fmt.Sprintf("%d:%s", c.rank, shortID(c.row.ID)))
+		got = append(got, fmt.Sprintf("%d:%s", c.rank, ShortID(c.row.ID)))
 	}
 	if want := "1:0100abab 2:0001abab 3:0101abab 4:0000abab 5:0002abab"; strings.Join(got, " ") != want {
 		t.Errorf("top curves %s, want %s", strings.Join(got, " "), want)
@@ -249,15 +249,15 @@ func TestPlotErrors(t *testing.T) {
 	if err := PlotTrial(&b, "png", pending, nil); err == nil || !strings.Contains(err.Error(), "no history") {
 		t.Errorf("pending trial: %v, want a no-history error", err)
 	}
-	if err := PlotSweep(&b, "jpeg", db); err == nil || !strings.Contains(err.Error(), `unknown plot format "jpeg"`) {
+	if err := PlotSweep(t.Context(), &b, "jpeg", db); err == nil || !strings.Contains(err.Error(), `unknown plot format "jpeg"`) {
 		t.Errorf("jpeg: %v", err)
 	}
 	empty := plotSweep{name: "empty", stages: []plotStage{{name: "s", spec: `{}`, derived: `{}`,
 		trials: []plotTrial{{1e-3, 0, store.Pending, nil}}}}}.build(t)
-	if err := PlotSweep(&b, "png", empty); err == nil {
+	if err := PlotSweep(t.Context(), &b, "png", empty); err == nil {
 		t.Error("a sweep without results plotted without error")
 	}
-	if err := PlotTop(&b, "png", empty, 5); err == nil {
+	if err := PlotTop(t.Context(), &b, "png", empty, 5); err == nil {
 		t.Error("a sweep without finished trials plotted curves without error")
 	}
 }

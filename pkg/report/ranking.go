@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -73,8 +74,8 @@ func SortKeys() []string {
 }
 
 // Rank reads the trials of db that sel chooses, best first.
-func Rank(db *store.DB, sel Selection) ([]Row, error) {
-	rows, err := readRows(db, sel.Stage)
+func Rank(ctx context.Context, db *store.DB, sel Selection) ([]Row, error) {
+	rows, err := readRows(ctx, db, sel.Stage)
 	if err != nil {
 		return nil, err
 	}
@@ -141,10 +142,10 @@ func separateOwnData(db *store.DB, rows []Row) error {
 	return nil
 }
 
-func readRows(db *store.DB, stage string) ([]Row, error) {
+func readRows(ctx context.Context, db *store.DB, stage string) ([]Row, error) {
 	var rows []Row
 	if stage == "" {
-		err := db.ForEachTrial(func(t store.Trial) error {
+		err := eachTrial(ctx, db, func(t store.Trial) error {
 			rows = append(rows, Row{Trial: t, ListedIn: t.Stage})
 			return nil
 		})
@@ -163,6 +164,9 @@ func readRows(db *store.DB, stage string) ([]Row, error) {
 		return nil, fmt.Errorf("report: no stage %q in %s (stages: %s)", stage, db.Path(), strings.Join(names, ", "))
 	}
 	for j, id := range stages[i].TrialIDs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		t, err := db.Trial(id)
 		if err != nil {
 			return nil, err
@@ -186,12 +190,7 @@ func sortRows(rows []Row, stages []store.Stage, key string) error {
 		get = func(r *Row) float64 { return metricCols[i].get(&r.Trial) }
 		desc = metricCols[i].percent
 	} else if slices.Contains(paramNames(rows), key) {
-		get = func(r *Row) float64 {
-			if v, ok := r.Params[key]; ok {
-				return v
-			}
-			return math.NaN()
-		}
+		get = func(r *Row) float64 { return paramOrNaN(r.Params, key) }
 	} else {
 		keys := append(SortKeys(), paramNames(rows)...)
 		return fmt.Errorf("report: %w %q (valid: %s)", ErrSortKey, key, strings.Join(slices.Compact(keys), ", "))
@@ -235,11 +234,13 @@ func rankOrder(rows []Row, stages []store.Stage) {
 	}
 }
 
-// paramNames lists the parameter names that appear in any row, lambda first.
-func paramNames(rows []Row) []string {
+// ParamNames lists the parameter names that any of items has (params
+// reads an item's): lambda first, which every trial has, then the others
+// in order.
+func ParamNames[T any](items []T, params func(T) map[string]float64) []string {
 	set := map[string]bool{}
-	for _, r := range rows {
-		for name := range r.Params {
+	for _, it := range items {
+		for name := range params(it) {
 			set[name] = true
 		}
 	}
@@ -247,24 +248,29 @@ func paramNames(rows []Row) []string {
 	return append([]string{"lambda"}, slices.Sorted(maps.Keys(set))...)
 }
 
-func metric(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
+// paramNames lists the parameter names that appear in any row.
+func paramNames(rows []Row) []string {
+	return ParamNames(rows, func(r Row) map[string]float64 { return r.Params })
 }
 
-// paramString formats a parameter for people: lambda and other values
-// spanning decades in scientific notation, whole numbers as integers.
+// metric reads a stored metric, NaN where none was measured.
+var metric = store.OrNaN
+
+// paramOrNaN reads a parameter, NaN for a trial that does not have it.
+func paramOrNaN(params map[string]float64, name string) float64 {
+	if v, ok := params[name]; ok {
+		return v
+	}
+	return math.NaN()
+}
+
+// paramString formats a trial's parameter for people ("-" if it has none).
 func paramString(name string, params map[string]float64) string {
 	v, ok := params[name]
-	switch {
-	case !ok:
+	if !ok {
 		return "-"
-	case name != "lambda" && v == math.Trunc(v) && math.Abs(v) < 1e9:
-		return fmt.Sprint(int64(v))
 	}
-	return Sci(v)
+	return FormatParam(name, v)
 }
 
 // JSONTrial is a ranked trial in machine form; its keys are a contract.

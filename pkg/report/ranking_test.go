@@ -160,7 +160,7 @@ func golden(t *testing.T, name string, got []byte) {
 
 func TestRankingGolden(t *testing.T) {
 	db := fixedDB(t)
-	sum, err := Summarize(db)
+	sum, err := Summarize(t.Context(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRankingGolden(t *testing.T) {
 		{"sort-lambda-top3", Selection{Sort: "lambda", Top: 3}},
 		{"diverged", Selection{Status: store.Diverged}},
 	} {
-		rows, err := Rank(db, tc.sel)
+		rows, err := Rank(t.Context(), db, tc.sel)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,7 +217,7 @@ func TestSortOrder(t *testing.T) {
 		{"seconds", []string{"c4", "c3", "f1e", "c1", "c2", "f2", "f1f", "t1"}},
 		{"hidden", []string{"f1e", "f2", "c2", "f1f", "c1", "c3", "c4", "t1"}},
 	} {
-		rows, err := Rank(db, Selection{Sort: tc.key})
+		rows, err := Rank(t.Context(), db, Selection{Sort: tc.key})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +227,7 @@ func TestSortOrder(t *testing.T) {
 			}
 		}
 	}
-	_, err := Rank(db, Selection{Sort: "nope"})
+	_, err := Rank(t.Context(), db, Selection{Sort: "nope"})
 	if !errors.Is(err, ErrSortKey) || !strings.Contains(err.Error(), "val_accuracy, val_cost") || !strings.Contains(err.Error(), "hidden") {
 		t.Errorf("unknown key: %v, want ErrSortKey listing metrics and parameters", err)
 	}
@@ -235,7 +235,7 @@ func TestSortOrder(t *testing.T) {
 
 func TestGroupSeeds(t *testing.T) {
 	db := fixedDB(t)
-	rows, err := Rank(db, Selection{Stage: "fine", GroupSeeds: true})
+	rows, err := Rank(t.Context(), db, Selection{Stage: "fine", GroupSeeds: true})
 	if err != nil {
 		t.Fatal(err)
 	}

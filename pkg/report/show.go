@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +17,7 @@ import (
 
 // FindTrial returns the trial whose id is id or starts with it. An
 // ambiguous prefix is an error listing the matching ids.
-func FindTrial(db *store.DB, id string) (store.Trial, error) {
+func FindTrial(ctx context.Context, db *store.DB, id string) (store.Trial, error) {
 	if id == "" {
 		return store.Trial{}, errors.New("report: empty trial id")
 	}
@@ -26,7 +27,7 @@ func FindTrial(db *store.DB, id string) (store.Trial, error) {
 		return store.Trial{}, err
 	}
 	var matches []store.Trial
-	err := db.ForEachTrial(func(t store.Trial) error {
+	err := eachTrial(ctx, db, func(t store.Trial) error {
 		if strings.HasPrefix(t.ID, id) {
 			matches = append(matches, t)
 		}

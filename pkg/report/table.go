@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,11 +24,8 @@ type Summary struct {
 	Counts      map[store.Status]int
 }
 
-// statusOrder is the order in which counts are listed.
-var statusOrder = []store.Status{store.Done, store.Diverged, store.Failed, store.Running, store.Pending}
-
 // Summarize describes db's sweep, stages and trial counts.
-func Summarize(db *store.DB) (Summary, error) {
+func Summarize(ctx context.Context, db *store.DB) (Summary, error) {
 	sw, err := db.Sweep()
 	if err != nil {
 		return Summary{}, err
@@ -40,7 +38,7 @@ func Summarize(db *store.DB) (Summary, error) {
 	for _, st := range stages {
 		s.Stages = append(s.Stages, DescribeStage(st))
 	}
-	err = db.ForEachTrial(func(t store.Trial) error {
+	err = eachTrial(ctx, db, func(t store.Trial) error {
 		s.Total++
 		s.Counts[t.Status]++
 		return nil
@@ -52,7 +50,7 @@ func Summarize(db *store.DB) (Summary, error) {
 // diverged, 1 failed".
 func (s Summary) CountLine() string {
 	var parts []string
-	for _, st := range statusOrder {
+	for _, st := range store.Statuses {
 		if n := s.Counts[st]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, st))
 		}
@@ -131,7 +129,7 @@ func DescribeStage(st store.Stage) string {
 	if len(der.Sources) > 0 {
 		short := make([]string, len(der.Sources))
 		for i, id := range der.Sources {
-			short[i] = shortID(id)
+			short[i] = ShortID(id)
 		}
 		b.WriteString(", retraining " + strings.Join(short, " "))
 	}
@@ -185,8 +183,6 @@ func spaceRange(raw json.RawMessage) string {
 	return ""
 }
 
-func shortID(id string) string { return id[:min(8, len(id))] }
-
 // WriteHeader prints the summary above a table.
 func WriteHeader(w io.Writer, s Summary) error {
 	var b strings.Builder
@@ -238,7 +234,7 @@ func humanCells(rows []Row) [][]string {
 				rank = 1
 			}
 		}
-		cells := []string{strconv.Itoa(rank), shortID(r.ID), stage, string(r.Status)}
+		cells := []string{strconv.Itoa(rank), ShortID(r.ID), stage, string(r.Status)}
 		if grouped {
 			seeds := strconv.Itoa(len(r.Seeds.IDs))
 			if n := len(r.Seeds.IDs); n > 1 && r.Seeds.Done != n {

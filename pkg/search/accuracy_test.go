@@ -32,7 +32,7 @@ func TestFashionMNISTAccuracy(t *testing.T) {
 	if tc.Hidden != 50 || tc.Lambda != 1e-4 || tc.Cycles != 2 || tc.StepSize.Epochs != 2 || tc.BatchSize != 100 || cfg.Data.Validation.Holdout != 5000 {
 		t.Fatalf("configs/fashion-mnist.yaml no longer holds the reference recipe: %+v, holdout %d", tc, cfg.Data.Validation.Holdout)
 	}
-	ds, err := LoadData(cfg.Data)
+	ds, err := LoadData(t.Context(), cfg.Data)
 	if err != nil {
 		t.Fatal(err)
 	}

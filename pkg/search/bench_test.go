@@ -55,7 +55,7 @@ func BenchmarkSweepWorkers(b *testing.B) {
 	cfg := parseConfig(b, benchSweep)
 	runners := map[int]*Runner{}
 	for _, w := range []int{1, 2} {
-		r, err := NewRunner(cfg, RunOptions{Workers: w})
+		r, err := NewRunner(b.Context(), cfg, RunOptions{Workers: w})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"errors"
 	"runtime/debug"
 	"strings"
@@ -29,9 +30,10 @@ func DataSpec(sec DataSection) data.Spec {
 	return spec
 }
 
-// LoadData reads, checks and prepares the data set of a data section.
-func LoadData(sec DataSection) (*Data, error) {
-	info, err := data.Load(DataSpec(sec))
+// LoadData reads, checks and prepares the data set of a data section,
+// stopping with ctx's error once ctx is done.
+func LoadData(ctx context.Context, sec DataSection) (*Data, error) {
+	info, err := data.Load(ctx, DataSpec(sec))
 	if err != nil {
 		return nil, err
 	}

@@ -270,7 +270,7 @@ search:
 		{"another range", strings.Replace(random("3"), "[-4, -2]", "[-5, -2]", 1), `space was {"lambda":{"log10":[-4,-2]}}, is now {"lambda":{"log10":[-5,-2]}}`},
 		{"other base settings", strings.Replace(random("3"), "hidden: 8", "hidden: 9", 1), "the settings it inherits"},
 	} {
-		r, err := NewRunner(parseConfig(t, tc.yaml), RunOptions{})
+		r, err := NewRunner(t.Context(), parseConfig(t, tc.yaml), RunOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -23,7 +23,7 @@ import (
 // Setup failures are fatal.
 func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail storefault.Hook) error {
 	t.Helper()
-	r, err := NewRunner(cfg, opts)
+	r, err := NewRunner(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ search:
 	}
 	want := outcomes(t, path)
 	// As `sweep run` does it: load the data, open the database, prepare.
-	r, err := NewRunner(parseConfig(t, src), RunOptions{Workers: 1})
+	r, err := NewRunner(t.Context(), parseConfig(t, src), RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,8 +67,9 @@ type Runner struct {
 }
 
 // NewRunner validates cfg and loads every data set its stages train on;
-// nothing is written anywhere.
-func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
+// nothing is written anywhere. Loading stops with ctx's error once ctx is
+// done.
+func NewRunner(ctx context.Context, cfg Config, opts RunOptions) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -80,12 +81,12 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
 	var err error
-	if r.base, err = r.load(cfg.Data); err != nil {
+	if r.base, err = r.load(ctx, cfg.Data); err != nil {
 		return nil, cfg.DataError(nil, err)
 	}
 	for i := range cfg.Search.Stages {
 		st := &cfg.Search.Stages[i]
-		ds, err := r.load(cfg.DataSection(st))
+		ds, err := r.load(ctx, cfg.DataSection(st))
 		if err != nil {
 			return nil, cfg.DataError(st, err)
 		}
@@ -107,12 +108,12 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 	return r, nil
 }
 
-func (r *Runner) load(sec DataSection) (*Data, error) {
+func (r *Runner) load(ctx context.Context, sec DataSection) (*Data, error) {
 	key := jsonKey(DataSpec(sec))
 	if ds, ok := r.data[key]; ok {
 		return ds, nil
 	}
-	ds, err := LoadData(sec)
+	ds, err := LoadData(ctx, sec)
 	if err != nil {
 		return nil, err
 	}
@@ -120,9 +121,9 @@ func (r *Runner) load(sec DataSection) (*Data, error) {
 	return ds, nil
 }
 
+// stageData is the data set of stage st, which NewRunner loaded.
 func (r *Runner) stageData(st *Stage) *Data {
-	ds, _ := r.load(r.cfg.DataSection(st))
-	return ds
+	return r.data[jsonKey(DataSpec(r.cfg.DataSection(st)))]
 }
 
 // BaseData is the data set of the config's data section.

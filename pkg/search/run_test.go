@@ -52,7 +52,7 @@ func parseConfig(t testing.TB, yaml string) Config {
 // sweepRun opens (creating) the database at path and runs cfg into it.
 func sweepRun(ctx context.Context, t testing.TB, cfg Config, path string, opts RunOptions, tweak func(*Runner)) error {
 	t.Helper()
-	r, err := NewRunner(cfg, opts)
+	r, err := NewRunner(t.Context(), cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func childSweep() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	r, err := NewRunner(cfg, RunOptions{Workers: 2, CheckpointEvery: 3, StatusEvery: 20 * time.Millisecond})
+	r, err := NewRunner(context.Background(), cfg, RunOptions{Workers: 2, CheckpointEvery: 3, StatusEvery: 20 * time.Millisecond})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

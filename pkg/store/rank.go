@@ -32,8 +32,8 @@ func compareTrials(a, b Trial, order map[string]int) int {
 		return cmp.Or(compareStages(a.Stage, b.Stage, order), cmp.Compare(a.Index, b.Index), cmp.Compare(a.ID, b.ID))
 	}
 	return cmp.Or(
-		compareMetric(-metricValue(a.Final.ValAccuracy), -metricValue(b.Final.ValAccuracy)),
-		compareMetric(metricValue(a.Final.ValCost), metricValue(b.Final.ValCost)),
+		compareMetric(-OrNaN(a.Final.ValAccuracy), -OrNaN(b.Final.ValAccuracy)),
+		compareMetric(OrNaN(a.Final.ValCost), OrNaN(b.Final.ValCost)),
 		cmp.Compare(a.ID, b.ID),
 	)
 }
@@ -66,11 +66,4 @@ func compareMetric(av, bv float64) int {
 		return -1
 	}
 	return cmp.Compare(av, bv)
-}
-
-func metricValue(p *float64) float64 {
-	if p == nil {
-		return math.NaN()
-	}
-	return *p
 }

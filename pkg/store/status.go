@@ -3,9 +3,11 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/sweep-ml/sweep/internal/atomicfile"
 )
 
 // StatusSnapshot is what a running sweep publishes beside its database,
@@ -66,29 +68,20 @@ func (r *RunningTrial) UnmarshalJSON(b []byte) error {
 // StatusPath is where the snapshot of the sweep in dbPath lives.
 func StatusPath(dbPath string) string { return dbPath + ".status" }
 
-// WriteStatus atomically replaces the snapshot beside dbPath: it writes a
-// temporary file in the same directory and renames it, so readers never see
-// a partial snapshot. It does not fsync: a snapshot lost in a crash is
-// rewritten by the next run and is never needed to resume.
+// WriteStatus atomically replaces the snapshot beside dbPath
+// (internal/atomicfile), so readers never see a partial snapshot. It does
+// not fsync: a snapshot lost in a crash is rewritten by the next run and is
+// never needed to resume.
 func WriteStatus(dbPath string, s StatusSnapshot) error {
 	data, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return fmt.Errorf("store: encode status: %w", err)
 	}
-	path := StatusPath(dbPath)
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	err = atomicfile.Write(StatusPath(dbPath), atomicfile.Options{Replace: true, Perm: 0o600}, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("store: write status: %w", err)
-	}
-	_, err = f.Write(append(data, '\n'))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("store: write status: %w", err)
 	}
 	return nil

@@ -24,6 +24,18 @@ const (
 // failed trial may be retried.
 func (s Status) Final() bool { return s == Done || s == Diverged }
 
+// Statuses lists every status in the one order sweep shows them: results
+// first (done, diverged), then failed, then the unfinished.
+var Statuses = []Status{Done, Diverged, Failed, Running, Pending}
+
+// OrNaN reads an optional metric: NaN where none was measured.
+func OrNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
 func (s Status) valid() bool {
 	switch s {
 	case Pending, Running, Done, Diverged, Failed:

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/report"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+// The live progress, the plan and the report format a parameter the same
+// way: one function, whatever the value.
+func TestParamsFormattedAsInReports(t *testing.T) {
+	params := map[string]float64{"lambda": 1e-4, "hidden": 100, "records": 2e9, "eta_max": 0.05}
+	want := "coarse eta_max=5.00e-02 hidden=100 lambda=1.00e-04 records=2.00e+09"
+	if got := describe(&search.PlannedTrial{Stage: &search.Stage{Name: "coarse"}, Params: params}); got != want {
+		t.Errorf("progress describes a trial as %q, want %q", got, want)
+	}
+	for name, v := range params {
+		if got, want := report.FormatParam(name, v), strings.Split(strings.SplitAfter(want, name+"=")[1], " ")[0]; got != want {
+			t.Errorf("report.FormatParam(%s, %g) = %q, progress shows %q", name, v, got, want)
+		}
+	}
+	st := &search.Stage{Name: "coarse", Sampler: "grid", Trials: 1}
+	plan := []search.PlannedStage{{Plan: &search.StagePlan{Stage: st, Trials: []search.PlannedTrial{
+		{ID: "0123456789abcdef", Stage: st, Params: params},
+	}}}}
+	var b bytes.Buffer
+	if err := writePlan(&b, plan); err != nil {
+		t.Fatal(err)
+	}
+	for _, cell := range []string{"1.00e-04", "100", "5.00e-02", "2.00e+09"} {
+		if !strings.Contains(b.String(), " "+cell) {
+			t.Errorf("plan lacks %q:\n%s", cell, b.String())
+		}
+	}
+}
+
+// sweep status lists statuses in the order every report does.
+func TestStatusColumnsInReportOrder(t *testing.T) {
+	counts := map[store.Status]int{}
+	var names []string
+	for i, s := range store.Statuses {
+		counts[s] = i + 1
+		names = append(names, string(s))
+	}
+	var b bytes.Buffer
+	if err := writeSnapshot(&b, store.StatusSnapshot{Stages: []store.StageCounts{{Name: "s", Total: 15, Counts: counts}}}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(b.String(), "\n")
+	if got, want := strings.Fields(lines[0]), append([]string{"stage", "trials"}, names...); strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("status header %q, want %q", got, want)
+	}
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "s 15 1 2 3 4 5" {
+		t.Errorf("status row %q, want the counts in order", got)
+	}
+	line := report.Summary{Total: 15, Counts: counts}.CountLine()
+	if want := "15 trials: 1 done, 2 diverged, 3 failed, 4 running, 5 pending"; line != want {
+		t.Errorf("report count line %q, want %q", line, want)
+	}
+}
