@@ -38,7 +38,7 @@ func TestUnfinishedRankInStageOrder(t *testing.T) {
 	if err := db.FinishTrial(done, nil, w); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := Rank(db, Selection{})
+	rows, err := Rank(t.Context(), db, Selection{})
 	if err != nil {
 		t.Fatal(err)
 	}

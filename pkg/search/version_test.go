@@ -154,7 +154,7 @@ func TestVersionCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			obs := &startCounter{started: map[string]int{}}
-			r, err := NewRunner(parseConfig(t, tinySweep), RunOptions{Workers: 1, Observer: obs})
+			r, err := NewRunner(t.Context(), parseConfig(t, tinySweep), RunOptions{Workers: 1, Observer: obs})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,7 +284,7 @@ func renumber(tx *bolt.Tx, idOf func(store.Sweep, store.Trial) string) error {
 func TestVersionOfASweepWithoutTrials(t *testing.T) {
 	want := referenceRun(t)
 	path := filepath.Join(t.TempDir(), "empty.db")
-	r, err := NewRunner(parseConfig(t, tinySweep), RunOptions{Workers: 1})
+	r, err := NewRunner(t.Context(), parseConfig(t, tinySweep), RunOptions{Workers: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
