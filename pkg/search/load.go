@@ -110,8 +110,12 @@ func (c Config) CheckFit(st *Stage, tc train.Config, nTrain int) error {
 	}
 	path := te.Key
 	if st != nil {
-		if _, ok := c.pos[st.path()+"."+te.Key]; ok {
-			path = st.path() + "." + te.Key
+		bare := te.Key[strings.LastIndexByte(te.Key, '.')+1:]
+		for _, k := range []string{st.path() + ".space." + bare, st.path() + "." + te.Key} {
+			if _, ok := c.pos[k]; ok {
+				path = k
+				break
+			}
 		}
 	}
 	return c.errorf(path, "%s", te.Reason)

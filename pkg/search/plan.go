@@ -172,6 +172,14 @@ func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
 		}
 	}
 
+	// Bound every trial by the data it trains on, not only the corners
+	// Validate sees: a step size in epochs is known only here.
+	for _, c := range configs {
+		if err := r.cfg.CheckFit(st, c.tc, data.Prepared.NTrain()); err != nil {
+			names := slices.Sorted(maps.Keys(c.params))
+			return nil, fmt.Errorf("%w (at %s)", err, formatParams(names, c.params))
+		}
+	}
 	earlier := r.earlierIDs(st, h)
 	seen := map[string]bool{}
 	for _, c := range configs {
