@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/report"
-	"github.com/sweep-ml/sweep/pkg/search"
 )
 
 type initOptions struct {
@@ -47,7 +47,7 @@ default) it runs as is; idx and cifar10 need the data where the comment says.`,
 }
 
 func runInit(_ context.Context, opts initOptions) error {
-	raw, err := search.Starter(opts.data)
+	raw, err := config.Starter(opts.data)
 	if err != nil {
 		return usageError{err}
 	}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,7 +19,7 @@ func TestFashionMNISTAccuracy(t *testing.T) {
 	if raceEnabled {
 		t.Skip("skipped under the race detector: ten times slower, and it runs without it")
 	}
-	cfg, err := Load(filepath.Join("..", "..", "configs", "fashion-mnist.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "configs", "fashion-mnist.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"path/filepath"
 	"slices"
@@ -40,9 +41,9 @@ func readStages(t *testing.T, path string) (map[string]store.Stage, map[string]s
 	return byName, trials
 }
 
-func derivedOf(t *testing.T, s store.Stage) Derived {
+func derivedOf(t *testing.T, s store.Stage) config.Derived {
 	t.Helper()
-	var d Derived
+	var d config.Derived
 	if err := json.Unmarshal(s.Derived, &d); err != nil {
 		t.Fatal(err)
 	}

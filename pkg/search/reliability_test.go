@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"os"
 	"os/exec"
@@ -19,7 +20,7 @@ import (
 
 // faultRun runs cfg into the database at path, opened with FailWrites set
 // to fail, and returns Run's error. Setup failures are fatal.
-func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail func(op string) error) error {
+func faultRun(t *testing.T, cfg config.Config, path string, opts RunOptions, fail func(op string) error) error {
 	t.Helper()
 	r, err := NewRunner(cfg, opts)
 	if err != nil {

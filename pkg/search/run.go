@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,7 +50,7 @@ type RunOptions struct {
 
 // Runner runs a sweep's stages against a database.
 type Runner struct {
-	cfg  Config
+	cfg  config.Config
 	opts RunOptions
 	data map[string]*Data // by data section, loaded once
 	base *Data
@@ -68,7 +69,7 @@ type Runner struct {
 
 // NewRunner validates cfg and loads every data set its stages train on;
 // nothing is written anywhere.
-func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
+func NewRunner(cfg config.Config, opts RunOptions) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -107,8 +108,12 @@ func NewRunner(cfg Config, opts RunOptions) (*Runner, error) {
 	return r, nil
 }
 
-func (r *Runner) load(sec DataSection) (*Data, error) {
-	key := jsonKey(DataSpec(sec))
+func (r *Runner) load(sec config.DataSection) (*Data, error) {
+	spec, err := json.Marshal(config.DataSpec(sec))
+	if err != nil {
+		return nil, fmt.Errorf("search: data section: %w", err)
+	}
+	key := string(spec)
 	if ds, ok := r.data[key]; ok {
 		return ds, nil
 	}
@@ -120,9 +125,8 @@ func (r *Runner) load(sec DataSection) (*Data, error) {
 	return ds, nil
 }
 
-func (r *Runner) stageData(st *Stage) *Data {
-	ds, _ := r.load(r.cfg.DataSection(st))
-	return ds
+func (r *Runner) stageData(st *config.Stage) (*Data, error) {
+	return r.load(r.cfg.DataSection(st))
 }
 
 // BaseData is the data set of the config's data section.
@@ -209,7 +213,7 @@ func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-func (r *Runner) runStage(ctx context.Context, st *Stage) error {
+func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 	h, err := loadHistory(r.db)
 	if err != nil {
 		return err
@@ -218,11 +222,11 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 	if err != nil {
 		return err
 	}
-	derived, err := json.Marshal(plan.Derived)
+	derived, err := config.EncodeDerived(plan.Derived)
 	if err != nil {
 		return err
 	}
-	spec, err := json.Marshal(stageJSON(st))
+	spec, err := config.EncodeStage(st)
 	if err != nil {
 		return err
 	}
@@ -265,7 +269,7 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 		}
 		g.Go(func() error {
 			err := r.runTrial(gctx, t)
-			if err != nil && err != gctx.Err() {
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				// Name the trial a store error stopped the sweep at.
 				err = fmt.Errorf("search: trial %s: %w", t.ID, err)
 			}
@@ -279,9 +283,8 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 }
 
 func (r *Runner) newTrial(t *PlannedTrial) store.Trial {
-	cfg, _ := json.Marshal(TrainingSettings(t.Config))
 	return store.Trial{
-		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: cfg,
+		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: t.Settings,
 		Status: store.Pending, Seed: t.Config.Seed, SeedIndex: t.SeedIndex,
 		Precision: string(t.Config.Precision),
 	}

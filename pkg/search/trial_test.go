@@ -4,13 +4,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 func TestTrialIDStability(t *testing.T) {
+	TrialID := func(tc train.Config, fp string) string {
+		t.Helper()
+		id, err := TrialID(tc, fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
 	parse := func(yaml string) train.Config {
 		t.Helper()
-		c, err := Parse(strings.NewReader(yaml), ParseOptions{File: "t.yaml"})
+		c, err := config.Parse(strings.NewReader(yaml), config.ParseOptions{File: "t.yaml"})
 		if err != nil {
 			t.Fatal(err)
 		}

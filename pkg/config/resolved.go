@@ -1,10 +1,8 @@
-package search
+package config
 
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // Resolved returns every setting of the config, defaults filled and paths
@@ -16,23 +14,22 @@ func (c Config) Resolved() ([]byte, error) {
 	for i := range c.Search.Stages {
 		stages[i] = stageJSON(&c.Search.Stages[i])
 	}
-	training := map[string]any{}
-	for name, s := range settings {
-		if s.section == "training" {
-			training[name] = get(c.Training, name)
-		}
+	sections := map[string]map[string]any{"training": {}, "model": {}}
+	for i := range Table {
+		row := &Table[i]
+		sections[row.Section][row.Key] = row.jsonValue(row.get(c.Training))
 	}
 	m := map[string]any{
 		"name":     c.Name,
 		"seed":     c.Seed,
 		"data":     dataJSON(c.Data),
-		"model":    map[string]any{"hidden": c.Training.Hidden},
-		"training": training,
+		"model":    sections["model"],
+		"training": sections["training"],
 		"search":   map[string]any{"workers": c.Search.Workers, "stages": stages},
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("search: resolved config: %w", err)
+		return nil, fmt.Errorf("config: resolved config: %w", err)
 	}
 	return b, nil
 }
@@ -83,29 +80,16 @@ func stageJSON(st *Stage) map[string]any {
 		m["refine"] = map[string]any{"top": st.Refine.Top, "margin": st.Refine.Margin}
 	}
 	for name, v := range st.Training {
-		section := settings[name].section
-		if m[section] == nil {
-			m[section] = map[string]any{}
+		row, _ := Lookup(name)
+		if m[row.Section] == nil {
+			m[row.Section] = map[string]any{}
 		}
-		m[section].(map[string]any)[name] = overrideValue(v)
+		m[row.Section].(map[string]any)[name] = row.jsonValue(v)
 	}
 	if d := overrideJSON(st.Data); len(d) > 0 {
 		m["data"] = d
 	}
 	return m
-}
-
-// overrideValue spells an override the way the file does.
-func overrideValue(v any) any {
-	switch v := v.(type) {
-	case train.StepSize:
-		return v.String()
-	case train.Schedule:
-		return string(v)
-	case train.Precision:
-		return string(v)
-	}
-	return v
 }
 
 func dimensionJSON(d Dimension) any {
