@@ -25,9 +25,12 @@ func (r Range) MarshalJSON() ([]byte, error) { return json.Marshal([2]float64{r.
 
 // UnmarshalJSON reads a [lo, hi] pair.
 func (r *Range) UnmarshalJSON(b []byte) error {
-	var p [2]float64
+	var p []float64
 	if err := json.Unmarshal(b, &p); err != nil {
 		return err
+	}
+	if len(p) != 2 {
+		return fmt.Errorf("a range is [lo, hi], got %s", b)
 	}
 	r.Lo, r.Hi = p[0], p[1]
 	return nil
@@ -120,7 +123,7 @@ func DecodeStage(b []byte) (Stage, error) {
 			}
 			for name := range sec {
 				if row, ok := Lookup(name); ok && row.Section != key {
-					err = fmt.Errorf("%s belongs in the %s section", name, row.Section)
+					return fail(key, fmt.Errorf("%s belongs in the %s section", name, row.Section))
 				}
 			}
 			var s Settings
