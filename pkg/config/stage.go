@@ -72,7 +72,7 @@ func EncodeStage(st *Stage) ([]byte, error) {
 }
 
 // DecodeStage reads a stored stage spec back into a Stage (without its
-// Index, which the store keeps beside it). Unknown keys, wrong types and
+// Index, which the store keeps beside it, as it keeps the name). Unknown keys, wrong types and
 // malformed dimensions are errors; EncodeStage of the result gives the
 // same bytes, except that a step size in updates written by an earlier
 // release as a string ("100") now reads as the number it is.
@@ -85,8 +85,10 @@ func DecodeStage(b []byte) (Stage, error) {
 	if err := json.Unmarshal(b, &m); err != nil || m == nil {
 		return Stage{}, fmt.Errorf("%w: stage spec: expected a JSON object, got %.40q", ErrEncoding, b)
 	}
-	if err := unmarshalField(m, "name", &st.Name); err != nil {
-		return fail("name", err)
+	if raw, ok := m["name"]; ok {
+		if err := json.Unmarshal(raw, &st.Name); err != nil {
+			return fail("name", err)
+		}
 	}
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		raw := m[key]
@@ -143,14 +145,6 @@ func DecodeStage(b []byte) (Stage, error) {
 		}
 	}
 	return st, nil
-}
-
-func unmarshalField(m map[string]json.RawMessage, key string, v any) error {
-	raw, ok := m[key]
-	if !ok {
-		return fmt.Errorf("missing")
-	}
-	return json.Unmarshal(raw, v)
 }
 
 func strictDecode(raw []byte, v any) error {

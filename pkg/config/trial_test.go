@@ -161,7 +161,6 @@ search:
 		`{"name":"a","training":{"lamda":3}}`,
 		`{"name":"a","data":{"validation":{"holdout":"all"}}}`,
 		`{"name":"a","refine":{"top":2}}`,
-		`{"seeds":1}`,
 		`not json`,
 	} {
 		if _, err := DecodeStage([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
@@ -123,10 +124,11 @@ func separateOwnData(db *store.DB, rows []Row) error {
 	}
 	group := map[string]int{} // stage → 1 + its index, for stages with their own data
 	for _, st := range stages {
-		var spec struct {
-			Data json.RawMessage `json:"data"`
+		spec, err := config.DecodeStage(st.Spec)
+		if err != nil {
+			return fmt.Errorf("report: stage %q: %w", st.Name, err)
 		}
-		if json.Unmarshal(st.Spec, &spec) == nil && len(spec.Data) > 0 {
+		if !spec.Data.IsZero() {
 			group[st.Name] = 1 + st.Index
 		}
 	}
@@ -298,13 +300,30 @@ func number(p *float64) *Number {
 	return &n
 }
 
+// jsonConfig is a trial's settings as report --format json lists them, a
+// flat object keyed by setting name, decoded and re-encoded with package
+// config so that a malformed config is an error, not a blank.
+func jsonConfig(t store.Trial) (json.RawMessage, error) {
+	if len(t.Config) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	s, seed, err := config.ReadSettings(t.Config)
+	if err == nil {
+		var b []byte
+		if b, err = config.EncodeSettingsOf(s, seed); err == nil {
+			return b, nil
+		}
+	}
+	return nil, fmt.Errorf("report: trial %s: %w", t.ID, err)
+}
+
 // WriteJSON prints rows as a JSON array.
 func WriteJSON(w io.Writer, rows []Row) error {
 	out := make([]JSONTrial, len(rows))
 	for i, r := range rows {
-		cfg := r.Config
-		if len(cfg) == 0 {
-			cfg = json.RawMessage("null")
+		cfg, err := jsonConfig(r.Trial)
+		if err != nil {
+			return err
 		}
 		out[i] = JSONTrial{
 			ID: r.ID, Stage: r.ListedIn, TrainedIn: r.Stage, Reused: r.Reused, OwnData: r.OwnData, Status: string(r.Status),
