@@ -91,18 +91,19 @@ func NewRunner(cfg config.Config, opts RunOptions) (*Runner, error) {
 			return nil, cfg.DataError(st, err)
 		}
 		// Every setting must fit the data: a batch larger than the
-		// training split is caught here, before a database exists.
-		if st.Best == 0 {
-			if _, err := r.planStage(st, &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}); err != nil && !errors.Is(err, ErrNothingToRefine) {
-				return nil, err
-			}
-		}
+		// training split is caught here, before a database exists; the
+		// stage's own settings first, then every trial it can plan.
 		tc, err := cfg.TrainConfig(st, nil)
 		if err != nil {
 			return nil, err
 		}
 		if err := cfg.CheckFit(st, tc, ds.Prepared.NTrain()); err != nil {
 			return nil, err
+		}
+		if st.Best == 0 {
+			if _, err := r.planStage(st, &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}); err != nil && !errors.Is(err, ErrNothingToRefine) {
+				return nil, err
+			}
 		}
 	}
 	return r, nil
