@@ -56,10 +56,10 @@ var Table = []Setting{
 		Doc: "n_batch, examples per update",
 		get: func(c train.Config) any { return c.BatchSize }, set: func(c *train.Config, v any) { c.BatchSize = v.(int) }},
 	{Key: "eta_min", Section: "training", Kind: KindFloat, Min: 0, Starter: true,
-		Doc: "the learning rate cycles between eta_min...",
+		Doc: "lowest learning rate of a cycle",
 		get: func(c train.Config) any { return c.EtaMin }, set: func(c *train.Config, v any) { c.EtaMin = v.(float64) }},
 	{Key: "eta_max", Section: "training", Kind: KindFloat, Min: 0, MinOpen: true, Starter: true,
-		Doc: "...and eta_max",
+		Doc: "highest learning rate of a cycle",
 		get: func(c train.Config) any { return c.EtaMax }, set: func(c *train.Config, v any) { c.EtaMax = v.(float64) }},
 	{Key: "step_size", Section: "training", Kind: KindStepSize, Min: 1, Starter: true,
 		Doc: `n_s, half a cycle: "K epochs" or a number of updates`,
@@ -259,4 +259,20 @@ func FormatParams(params map[string]float64) string {
 		parts[i] = name + "=" + fmtNum(params[name])
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Help lists every setting for people, one a line: its key path, default,
+// bounds and doc, with a note on which can be searched.
+func Help() string {
+	var b strings.Builder
+	defaults := train.DefaultConfig()
+	for i := range Table {
+		row := &Table[i]
+		note := ""
+		if row.Numeric() {
+			note = " (searchable)"
+		}
+		fmt.Fprintf(&b, "  %-27s %-12s %s; %s%s\n", row.Section+"."+row.Key, yamlValue(row.get(defaults)), row.Doc, row.Bounds(), note)
+	}
+	return b.String()
 }

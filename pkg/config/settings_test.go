@@ -135,6 +135,9 @@ func TestEveryConsumerHasEveryRow(t *testing.T) {
 		if row.Numeric() != (err == nil || !strings.Contains(err.Error(), "cannot be searched")) {
 			t.Errorf("%s: numeric %v, in a space: %v", row.Key, row.Numeric(), err)
 		}
+		if !strings.Contains(Help(), "  "+row.Section+"."+row.Key+" ") {
+			t.Errorf("%s: not in the help text", row.Key)
+		}
 		if row.Doc == "" || strings.Contains(row.Doc, "\n") {
 			t.Errorf("%s: doc %q is not one line", row.Key, row.Doc)
 		}
