@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // parseAndValidate is what a command does with a config file.
@@ -184,5 +186,29 @@ func TestFieldErrors(t *testing.T) {
 				t.Errorf("want a *FieldError with a line, got %#v", err)
 			}
 		})
+	}
+}
+
+// An error train found keeps train's sentinel in its chain as well as
+// ErrInvalid: they used to be flattened into the message with %s and %v.
+func TestTrainErrorsKeepTheirSentinel(t *testing.T) {
+	for _, src := range []string{
+		"training:\n  cycles: 0\n",
+		"model:\n  hidden: 0\n",
+		"training:\n  eta_max: 0.01\n" + stages("    - name: a\n      training: {eta_min: 0.1}\n"),
+		stages("    - name: a\n      space: {lambda: {uniform: [-1, 1]}}\n"),
+	} {
+		_, err := parseAndValidate(src)
+		if !errors.Is(err, ErrInvalid) || !errors.Is(err, train.ErrInvalidConfig) {
+			t.Errorf("%q: %v does not wrap both ErrInvalid and train.ErrInvalidConfig", src, err)
+		}
+	}
+	c, err := parseAndValidate("training:\n  batch_size: 100\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, _ := c.TrainConfig(nil, nil)
+	if err := c.CheckFit(nil, tc, 50); !errors.Is(err, ErrInvalid) || !errors.Is(err, train.ErrInvalidConfig) {
+		t.Errorf("CheckFit: %v does not wrap both sentinels", err)
 	}
 }
