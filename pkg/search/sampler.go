@@ -151,7 +151,9 @@ func (a axis) at(x float64) float64 {
 		span := a.hi - a.lo
 		return a.lo + min(math.Floor(x*(span+1)), span)
 	}
-	return a.value(a.lo + x*(a.hi-a.lo))
+	// float64(...) forbids fusing into an FMA: points are trial ids, so
+	// they must not depend on the CPU (amd64 never fuses; arm64 may).
+	return a.value(a.lo + float64(x*(a.hi-a.lo)))
 }
 
 // gridValues returns t evenly spaced values, endpoints included (the
@@ -177,7 +179,7 @@ func (a axis) gridValues(t int) []float64 {
 		if t > 1 {
 			// This form of lerp hits both endpoints exactly.
 			f := float64(k) / float64(t-1)
-			u = a.lo*(1-f) + a.hi*f
+			u = float64(a.lo*(1-f)) + float64(a.hi*f) // unfused, as in at
 		}
 		if a.kind == config.Int {
 			vs[k] = math.Round(u)
