@@ -26,10 +26,7 @@ func LoadData(sec config.DataSection) (*Data, error) {
 	// Return the loader's file buffers to the system before the float32
 	// copy is allocated, or both count in the peak (CIFAR-10: 150 MB).
 	debug.FreeOSMemory()
-	prepared, err := train.Prepare(train.Data{
-		D: info.D, K: info.K, Mean: info.Mean, Std: info.Std,
-		Train: examples(info.Train), Val: examples(info.Val), Test: examples(info.Test),
-	})
+	prepared, err := train.Prepare(info.K, info.Mean, info.Std, examples(info.Train), examples(info.Val), examples(info.Test))
 	if err != nil {
 		return nil, err
 	}
