@@ -129,7 +129,7 @@ func DecodeStage(b []byte) (Stage, error) {
 				}
 			}
 			var s Settings
-			if s, err = readSettings(sec, true); err == nil {
+			if s, err = readSettings(sec, storedSpec); err == nil {
 				if st.Training == nil {
 					st.Training = Settings{}
 				}

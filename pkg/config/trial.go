@@ -131,7 +131,7 @@ func DecodeSettings(b []byte) (train.Config, error) {
 		return train.Config{}, fmt.Errorf("%w: settings: seed: expected an unsigned integer, got %s", ErrEncoding, m["seed"])
 	}
 	delete(m, "seed")
-	s, err := readSettings(m, false)
+	s, err := readSettings(m, canonical)
 	if err != nil {
 		return train.Config{}, err
 	}
@@ -147,8 +147,10 @@ func DecodeSettings(b []byte) (train.Config, error) {
 // ReadSettings reads a stored trial's settings as report shows them: like
 // DecodeSettings but without requiring every key, since a trial's stored
 // config may list fewer settings than the table (a database written by a
-// test, or before a setting existed). Unknown keys, wrong types and values
-// out of their row's bounds are errors. The seed, when present, is
+// test, or before a setting existed), and without the rows' bounds, which
+// the release that trained the trial checked with its own (a later release
+// may bound a setting more tightly; the stored trial stays readable).
+// Unknown keys and wrong types are errors. The seed, when present, is
 // returned apart.
 func ReadSettings(b []byte) (s Settings, seed *uint64, err error) {
 	var m map[string]json.RawMessage
@@ -163,7 +165,7 @@ func ReadSettings(b []byte) (s Settings, seed *uint64, err error) {
 		seed = &x
 		delete(m, "seed")
 	}
-	s, err = readSettings(m, false)
+	s, err = readSettings(m, stored)
 	return s, seed, err
 }
 
@@ -188,17 +190,26 @@ func EncodeSettingsOf(s Settings, seed *uint64) ([]byte, error) {
 	return b, nil
 }
 
-// readSettings reads JSON values by setting name. legacy accepts the step
-// size in updates spelled as a string ("100"), as stage specs stored it
-// before the table gave every value one spelling.
-func readSettings(m map[string]json.RawMessage, legacy bool) (Settings, error) {
+// reading says how strictly readSettings reads.
+type reading int
+
+// A stored stage spec may also spell a step size in updates as a string
+// ("100"), as specs did before the table gave every value one spelling.
+const (
+	canonical  reading = iota // the trial encoding: one spelling, in bounds
+	stored                    // a stored trial's settings: any bounds
+	storedSpec                // a stored stage spec: any bounds, legacy "100"
+)
+
+// readSettings reads JSON values by setting name.
+func readSettings(m map[string]json.RawMessage, how reading) (Settings, error) {
 	s := Settings{}
 	for name, raw := range m {
 		row, ok := Lookup(name)
 		if !ok {
 			return nil, fmt.Errorf("%w: settings: unknown setting %q", ErrEncoding, name)
 		}
-		v, err := row.fromJSON(raw, legacy)
+		v, err := row.fromJSON(raw, how)
 		if err != nil {
 			return nil, fmt.Errorf("%w: settings: %s: %w", ErrEncoding, name, err)
 		}
@@ -219,9 +230,9 @@ func (s *Setting) jsonValue(v any) any {
 	return v
 }
 
-// fromJSON reads one value of the row's kind and checks it against the
-// row's bounds.
-func (s *Setting) fromJSON(raw json.RawMessage, legacy bool) (any, error) {
+// fromJSON reads one value of the row's kind and, when canonical, checks
+// it against the row's bounds.
+func (s *Setting) fromJSON(raw json.RawMessage, how reading) (any, error) {
 	var v any
 	switch s.Kind {
 	case KindInt:
@@ -246,7 +257,7 @@ func (s *Setting) fromJSON(raw json.RawMessage, legacy bool) (any, error) {
 		if err := json.Unmarshal(raw, &str); err != nil {
 			return nil, fmt.Errorf(`expected a number of updates or "K epochs", got %s`, raw)
 		}
-		if n, err := strconv.Atoi(str); legacy && err == nil && strconv.Itoa(n) == str {
+		if n, err := strconv.Atoi(str); how == storedSpec && err == nil && strconv.Itoa(n) == str {
 			v = train.StepSize{Updates: n}
 			break
 		}
@@ -273,7 +284,7 @@ func (s *Setting) fromJSON(raw json.RawMessage, legacy bool) (any, error) {
 		}
 		v = x
 	}
-	if !s.InBounds(v) {
+	if how == canonical && !s.InBounds(v) {
 		return nil, fmt.Errorf("%s is outside %s", raw, s.Bounds())
 	}
 	return v, nil

@@ -203,7 +203,11 @@ func TestReadSettings(t *testing.T) {
 	if err != nil || string(b) != `{"hidden":8,"seed":3,"step_size":"2 epochs"}` {
 		t.Errorf("re-encoded as %s, %v", b, err)
 	}
-	for _, bad := range []string{`{"hiden":8}`, `{"hidden":"8"}`, `{"eta_max":-1}`, `{"step_size":"2 fortnights"}`, `null`, `[]`} {
+	// A release that bounded records_per_cycle less tightly stored this.
+	if s, _, err := ReadSettings([]byte(`{"records_per_cycle":2000000}`)); err != nil || s["records_per_cycle"] != 2000000 {
+		t.Errorf("a stored value beyond today's bounds: %v, %v", s, err)
+	}
+	for _, bad := range []string{`{"hiden":8}`, `{"hidden":"8"}`, `{"step_size":"2 fortnights"}`, `{"step_size":"100"}`, `null`, `[]`} {
 		if _, _, err := ReadSettings([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
 			t.Errorf("%s: got %v, want an ErrEncoding", bad, err)
 		}
