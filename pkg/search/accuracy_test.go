@@ -1,12 +1,12 @@
 package search
 
 import (
-	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 

@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"math/rand/v2"
+
+	"github.com/sweep-ml/sweep/pkg/config"
 )
 
 // Points returns the parameter sets of stage st's trials, in order, as

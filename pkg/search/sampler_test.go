@@ -1,11 +1,12 @@
 package search
 
 import (
-	"github.com/sweep-ml/sweep/pkg/config"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/config"
 )
 
 func stage(sampler config.Sampler, trials int, dims ...config.Dimension) *config.Stage {
