@@ -96,9 +96,6 @@ func Lookup(key string) (*Setting, bool) {
 	return &Table[i], true
 }
 
-// Get returns the setting's value in tc.
-func (s *Setting) Get(tc train.Config) any { return s.get(tc) }
-
 // Numeric reports whether the setting can be a dimension of a search
 // space: a number, or step_size as a number of updates.
 func (s *Setting) Numeric() bool {

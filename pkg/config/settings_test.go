@@ -49,11 +49,11 @@ func TestTableCoversTrainConfig(t *testing.T) {
 		row := &Table[i]
 		base := train.DefaultConfig()
 		changed := base
-		v := other(row, row.Get(base))
+		v := other(row, row.get(base))
 		if err := (Settings{row.Key: v}).ApplyTo(&changed); err != nil {
 			t.Fatalf("%s: %v", row.Key, err)
 		}
-		if got := row.Get(changed); !reflect.DeepEqual(got, v) {
+		if got := row.get(changed); !reflect.DeepEqual(got, v) {
 			t.Errorf("%s: set %v, read back %v", row.Key, v, got)
 		}
 		var fields []string
@@ -90,7 +90,7 @@ func TestEveryConsumerHasEveryRow(t *testing.T) {
 	base := train.DefaultConfig()
 	for i := range Table {
 		row := &Table[i]
-		v := other(row, row.Get(base))
+		v := other(row, row.get(base))
 		src := row.Section + ":\n  " + row.Key + ": " + yamlValue(v) + "\n"
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "c.yaml"})
 		if err != nil {
@@ -100,7 +100,7 @@ func TestEveryConsumerHasEveryRow(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %q does not validate: %v", row.Key, src, err)
 		}
-		if got := row.Get(c.Training); !reflect.DeepEqual(got, v) {
+		if got := row.get(c.Training); !reflect.DeepEqual(got, v) {
 			t.Errorf("%s: parsed %v, want %v", row.Key, got, v)
 		}
 		if !regexpLine(starter, row.Key) {
@@ -207,8 +207,8 @@ func TestTableBoundsAreTrains(t *testing.T) {
 			if got := valid(row, p.v); got != p.want {
 				t.Errorf("%s = %v: train says valid %v, the row's bounds %s say %v", row.Key, p.v, got, row.Bounds(), p.want)
 			}
-			if row.Condition == "" && row.InBounds(p.v) != p.want {
-				t.Errorf("%s = %v: InBounds %v, want %v", row.Key, p.v, !p.want, p.want)
+			if row.Condition == "" && row.inBounds(p.v) != p.want {
+				t.Errorf("%s = %v: inBounds %v, want %v", row.Key, p.v, !p.want, p.want)
 			}
 		}
 	}

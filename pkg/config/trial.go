@@ -80,7 +80,7 @@ func DecodeTrial(b []byte) (Trial, error) {
 		return Trial{}, err
 	}
 	if !bytes.Equal(again, b) {
-		return Trial{}, fmt.Errorf("%w: trial: not in canonical form (want %s)", ErrEncoding, again)
+		return Trial{}, fmt.Errorf("%w: trial: not in the canonical form of encoding version %d (want %s)", ErrEncoding, TrialEncoding, again)
 	}
 	return t, nil
 }
@@ -284,15 +284,15 @@ func (s *Setting) fromJSON(raw json.RawMessage, how reading) (any, error) {
 		}
 		v = x
 	}
-	if how == canonical && !s.InBounds(v) {
+	if how == canonical && !s.inBounds(v) {
 		return nil, fmt.Errorf("%s is outside %s", raw, s.Bounds())
 	}
 	return v, nil
 }
 
-// InBounds reports whether v, of the row's Go type, is within the row's
+// inBounds reports whether v, of the row's Go type, is within the row's
 // bounds or among its values.
-func (s *Setting) InBounds(v any) bool {
+func (s *Setting) inBounds(v any) bool {
 	var x float64
 	switch v := v.(type) {
 	case int:
