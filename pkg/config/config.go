@@ -217,7 +217,7 @@ func (c Config) TrainConfig(st *Stage, params map[string]float64) (train.Config,
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(params)) {
-		if err := SetParam(&tc, name, params[name]); err != nil {
+		if err := setParam(&tc, name, params[name]); err != nil {
 			return train.Config{}, fmt.Errorf("%w: %s: %w", ErrInvalid, where, err)
 		}
 	}

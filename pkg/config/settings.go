@@ -199,9 +199,9 @@ func (s *Setting) check(v any) error {
 // is representable, and int conversion would be implementation-defined.
 const maxExact = 1 << 53
 
-// SetParam sets a numeric setting from a sampled value; integer settings
+// setParam sets a numeric setting from a sampled value; integer settings
 // take the nearest integer.
-func SetParam(tc *train.Config, name string, x float64) error {
+func setParam(tc *train.Config, name string, x float64) error {
 	row, ok := Lookup(name)
 	if !ok || !row.Numeric() {
 		return fmt.Errorf("parameter %q is not a numeric training or model setting", name)

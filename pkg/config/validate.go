@@ -235,7 +235,7 @@ func (c Config) checkCorners(st *Stage, tc train.Config) error {
 				x = his[i]
 			}
 			values[d.Name] = x
-			if err := SetParam(&cfg, d.Name, x); err != nil {
+			if err := setParam(&cfg, d.Name, x); err != nil {
 				return c.wrapf(err, st.path()+".space."+d.Name, "%s", err)
 			}
 		}
