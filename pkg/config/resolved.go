@@ -12,7 +12,10 @@ import (
 func (c Config) Resolved() ([]byte, error) {
 	stages := make([]any, len(c.Search.Stages))
 	for i := range c.Search.Stages {
-		stages[i] = stageJSON(&c.Search.Stages[i])
+		var err error
+		if stages[i], err = stageJSON(&c.Search.Stages[i]); err != nil {
+			return nil, err
+		}
 	}
 	sections := map[string]map[string]any{"training": {}, "model": {}}
 	for i := range Table {
@@ -59,7 +62,8 @@ func validationJSON(v Validation) map[string]any {
 	return m
 }
 
-func stageJSON(st *Stage) map[string]any {
+// stageJSON is a stage as Resolved and EncodeStage write it.
+func stageJSON(st *Stage) (map[string]any, error) {
 	m := map[string]any{"name": st.Name, "seeds": st.Seeds}
 	if st.Best > 0 {
 		m["best"] = st.Best
@@ -80,7 +84,10 @@ func stageJSON(st *Stage) map[string]any {
 		m["refine"] = map[string]any{"top": st.Refine.Top, "margin": st.Refine.Margin}
 	}
 	for name, v := range st.Training {
-		row, _ := Lookup(name)
+		row, ok := Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: stage %q: unknown setting %q", ErrEncoding, st.Name, name)
+		}
 		if m[row.Section] == nil {
 			m[row.Section] = map[string]any{}
 		}
@@ -89,7 +96,7 @@ func stageJSON(st *Stage) map[string]any {
 	if d := overrideJSON(st.Data); len(d) > 0 {
 		m["data"] = d
 	}
-	return m
+	return m, nil
 }
 
 func dimensionJSON(d Dimension) any {

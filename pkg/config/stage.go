@@ -64,7 +64,11 @@ func DecodeDerived(b []byte) (Derived, error) {
 // EncodeStage returns the stored form of a stage's settings, its spec: the
 // stage as the file gives it, defaults filled (the form Resolved lists).
 func EncodeStage(st *Stage) ([]byte, error) {
-	b, err := json.Marshal(stageJSON(st))
+	m, err := stageJSON(st)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("%w: stage %q: %w", ErrEncoding, st.Name, err)
 	}
