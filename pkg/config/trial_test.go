@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -129,6 +130,7 @@ search:
 		t.Fatal(err)
 	}
 	configs = append(configs, c)
+	set := map[string]bool{} // Stage fields some test stage sets
 	for _, c := range configs {
 		for i := range c.Search.Stages {
 			st := &c.Search.Stages[i]
@@ -144,6 +146,27 @@ search:
 			if err != nil || !bytes.Equal(again, spec) {
 				t.Errorf("spec %s re-encodes as %s (%v)", spec, again, err)
 			}
+			// The spec carries the whole stage (its Index is stored
+			// beside it): a new field the encoding forgets fails here.
+			want := *st
+			want.Index = 0
+			if len(want.Training) == 0 {
+				want.Training = nil
+			}
+			if !reflect.DeepEqual(back, want) {
+				t.Errorf("spec %s decodes to\n%+v, want\n%+v", spec, back, want)
+			}
+			v := reflect.ValueOf(*st)
+			for f := range v.NumField() {
+				if !v.Field(f).IsZero() {
+					set[v.Type().Field(f).Name] = true
+				}
+			}
+		}
+	}
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Stage{})) {
+		if !set[f.Name] {
+			t.Errorf("no test stage sets Stage.%s; add one so that its encoding is checked", f.Name)
 		}
 	}
 	// An earlier release spelled a step size in updates as a string.
