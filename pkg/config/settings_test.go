@@ -130,6 +130,14 @@ func TestEveryConsumerHasEveryRow(t *testing.T) {
 		if err != nil || back != tc {
 			t.Errorf("%s: settings %s decode to %+v, %v", row.Key, enc, back, err)
 		}
+		// What report reads back (and shows in --format json).
+		read, _, err := ReadSettings(enc)
+		if err != nil || !reflect.DeepEqual(read[row.Key], v) {
+			t.Errorf("%s: report reads %v from %s, want %v (%v)", row.Key, read[row.Key], enc, v, err)
+		}
+		if shown, err := EncodeSettingsOf(read, &tc.Seed); err != nil || !bytes.Equal(shown, enc) {
+			t.Errorf("%s: report shows %s, the store has %s (%v)", row.Key, shown, enc, err)
+		}
 		space := "search:\n  stages:\n    - name: s\n      space: {" + row.Key + ": 3}\n"
 		_, err = parseAndValidate(space)
 		if row.Numeric() != (err == nil || !strings.Contains(err.Error(), "cannot be searched")) {
