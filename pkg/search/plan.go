@@ -198,7 +198,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 }
 
 // refineRanges computes every refine dimension's range from the top
-// config.Refine.Top done trials of the After stage (fewer if fewer are done).
+// st.Refine.Top done trials of the After stage (fewer if fewer are done).
 func (r *Runner) refineRanges(st *config.Stage, h *history) (map[string]config.Range, []string, error) {
 	var done []store.Trial
 	for _, t := range h.stageTrials(st.After) {

@@ -99,7 +99,7 @@ type axis struct {
 	name     string
 	kind     config.DimKind
 	lo, hi   float64
-	values   []float64 // config.Choice and config.Const
+	values   []float64 // Choice and Const dimensions
 	vlo, vhi float64   // clamp bounds of loguniform values
 	integer  bool
 }
