@@ -28,10 +28,8 @@ type PlannedTrial struct {
 	Index int // position in the stage's list
 	// Params are the values that vary between trials, by bare name:
 	// lambda always, plus every searched setting.
-	Params map[string]float64
-	Config train.Config
-	// Settings is config.EncodeSettings of Config, what the store keeps.
-	Settings  []byte
+	Params    map[string]float64
+	Config    train.Config
 	SeedIndex int
 	Data      *Data
 	// Reused marks a trial that an earlier stage already lists.
@@ -174,17 +172,13 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			if err != nil {
 				return nil, err
 			}
-			settings, err := config.EncodeSettings(tc)
-			if err != nil {
-				return nil, err
-			}
 			if seen[id] {
 				plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: two points give the same trial %s (%s); it runs once", st.Name, id, config.FormatParams(params)))
 				continue
 			}
 			seen[id] = true
 			plan.Trials = append(plan.Trials, PlannedTrial{
-				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc, Settings: settings,
+				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc,
 				SeedIndex: j, Data: data, Reused: earlier[id],
 			})
 		}

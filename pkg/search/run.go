@@ -241,7 +241,9 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 		rec.Reused = append(rec.Reused, t.Reused)
 		stored, ok := h.trials[t.ID]
 		if !ok {
-			stored = r.newTrial(t)
+			if stored, err = r.newTrial(t); err != nil {
+				return err
+			}
 			created = append(created, stored)
 		}
 		counts[stored.Status]++
@@ -283,12 +285,18 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 	return ctx.Err()
 }
 
-func (r *Runner) newTrial(t *PlannedTrial) store.Trial {
+// newTrial is the store's record of a trial not trained yet; its config is
+// the settings part of the trial's encoding.
+func (r *Runner) newTrial(t *PlannedTrial) (store.Trial, error) {
+	settings, err := config.EncodeSettings(t.Config)
+	if err != nil {
+		return store.Trial{}, err
+	}
 	return store.Trial{
-		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: t.Settings,
+		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: settings,
 		Status: store.Pending, Seed: t.Config.Seed, SeedIndex: t.SeedIndex,
 		Precision: string(t.Config.Precision),
-	}
+	}, nil
 }
 
 // storeError marks a failure to write the database, which stops the sweep
