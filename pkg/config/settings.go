@@ -87,13 +87,19 @@ var Table = []Setting{
 		get: func(c train.Config) any { return string(c.Precision) }, set: func(c *train.Config, v any) { c.Precision = train.Precision(v.(string)) }},
 }
 
+// rowOf indexes Table by key.
+var rowOf = func() map[string]*Setting {
+	m := make(map[string]*Setting, len(Table))
+	for i := range Table {
+		m[Table[i].Key] = &Table[i]
+	}
+	return m
+}()
+
 // Lookup returns the row of a setting by its bare name.
 func Lookup(key string) (*Setting, bool) {
-	i := slices.IndexFunc(Table, func(s Setting) bool { return s.Key == key })
-	if i < 0 {
-		return nil, false
-	}
-	return &Table[i], true
+	s, ok := rowOf[key]
+	return s, ok
 }
 
 // Numeric reports whether the setting can be a dimension of a search

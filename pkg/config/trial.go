@@ -209,7 +209,7 @@ const (
 
 // readSettings reads JSON values by setting name.
 func readSettings(m map[string]json.RawMessage, how reading) (Settings, error) {
-	s := Settings{}
+	s := make(Settings, len(m))
 	for name, raw := range m {
 		row, ok := Lookup(name)
 		if !ok {
@@ -241,21 +241,23 @@ func (s *Setting) jsonValue(v any) any {
 func (s *Setting) fromJSON(raw json.RawMessage, how reading) (any, error) {
 	var v any
 	switch s.Kind {
+	// raw is one valid JSON value (it came out of an object), so strconv
+	// reads a number exactly as encoding/json would, without reflection: a
+	// report reads every stored trial this way.
 	case KindInt:
-		var x int
-		if err := json.Unmarshal(raw, &x); err != nil {
+		x, err := strconv.Atoi(string(raw))
+		if err != nil {
 			return nil, fmt.Errorf("expected an integer, got %s", raw)
 		}
 		v = x
 	case KindFloat:
-		var x float64
-		if err := json.Unmarshal(raw, &x); err != nil {
+		x, err := strconv.ParseFloat(string(raw), 64)
+		if err != nil {
 			return nil, fmt.Errorf("expected a number, got %s", raw)
 		}
 		v = x
 	case KindStepSize:
-		var n int
-		if json.Unmarshal(raw, &n) == nil {
+		if n, err := strconv.Atoi(string(raw)); err == nil {
 			v = train.StepSize{Updates: n}
 			break
 		}
@@ -284,11 +286,12 @@ func (s *Setting) fromJSON(raw json.RawMessage, how reading) (any, error) {
 		}
 		v = x
 	case KindBool:
-		var x bool
-		if err := json.Unmarshal(raw, &x); err != nil {
+		switch string(raw) {
+		case "true", "false":
+			v = string(raw) == "true"
+		default:
 			return nil, fmt.Errorf("expected true or false, got %s", raw)
 		}
-		v = x
 	}
 	if how == canonical && !s.inBounds(v) {
 		return nil, fmt.Errorf("%s is outside %s", raw, s.Bounds())

@@ -300,21 +300,17 @@ func number(p *float64) *Number {
 	return &n
 }
 
-// jsonConfig is a trial's settings as report --format json lists them, a
-// flat object keyed by setting name, decoded and re-encoded with package
-// config so that a malformed config is an error, not a blank.
+// jsonConfig is a trial's settings as report --format json lists them: the
+// stored flat object keyed by setting name, once package config has read
+// it, so that a malformed config is an error, not a blank.
 func jsonConfig(t store.Trial) (json.RawMessage, error) {
 	if len(t.Config) == 0 {
 		return json.RawMessage("null"), nil
 	}
-	s, seed, err := config.ReadSettings(t.Config)
-	if err == nil {
-		var b []byte
-		if b, err = config.EncodeSettingsOf(s, seed); err == nil {
-			return b, nil
-		}
+	if _, _, err := config.ReadSettings(t.Config); err != nil {
+		return nil, fmt.Errorf("report: trial %s: %w", t.ID, err)
 	}
-	return nil, fmt.Errorf("report: trial %s: %w", t.ID, err)
+	return t.Config, nil
 }
 
 // WriteJSON prints rows as a JSON array.
