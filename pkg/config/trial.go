@@ -175,27 +175,6 @@ func ReadSettings(b []byte) (s Settings, seed *uint64, err error) {
 	return s, seed, err
 }
 
-// EncodeSettingsOf writes a partial set of settings (and the seed, when
-// given) the way EncodeSettings writes a complete one.
-func EncodeSettingsOf(s Settings, seed *uint64) ([]byte, error) {
-	m := make(map[string]any, len(s)+1)
-	for name, v := range s {
-		row, ok := Lookup(name)
-		if !ok {
-			return nil, fmt.Errorf("%w: settings: unknown setting %q", ErrEncoding, name)
-		}
-		m[name] = row.jsonValue(v)
-	}
-	if seed != nil {
-		m["seed"] = *seed
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, fmt.Errorf("%w: settings: %w", ErrEncoding, err)
-	}
-	return b, nil
-}
-
 // reading says how strictly readSettings reads.
 type reading int
 
