@@ -33,14 +33,14 @@ func (c Config) DataError(st *Stage, err error) error {
 	var de *data.Error
 	switch {
 	case errors.Is(err, data.ErrSpec):
-		return c.errorf(section, "%s", strings.TrimPrefix(err.Error(), "data: "))
+		return c.wrapf(err, section, "%s", strings.TrimPrefix(err.Error(), "data: "))
 	case errors.As(err, &de) && errors.Is(err, data.ErrNotFound) && de.Path == c.DataSection(st).Dir:
 		// The directory itself is missing: point at the key that names it.
 		hint := ""
 		if c.DataSection(st).Source == SourceCIFAR10 {
 			hint = " (CIFAR-10 is not included: unpack its python or binary version there)"
 		}
-		return c.errorf(section+".dir", "%s: %s%s", de.Path, de.Msg, hint)
+		return c.wrapf(err, section+".dir", "%s: %s%s", de.Path, de.Msg, hint)
 	}
 	return err
 }

@@ -2,9 +2,11 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/data"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
@@ -210,5 +212,23 @@ func TestTrainErrorsKeepTheirSentinel(t *testing.T) {
 	tc, _ := c.TrainConfig(nil, nil)
 	if err := c.CheckFit(nil, tc, 50); !errors.Is(err, ErrInvalid) || !errors.Is(err, train.ErrInvalidConfig) {
 		t.Errorf("CheckFit: %v does not wrap both sentinels", err)
+	}
+}
+
+// A data error placed at the config's data section keeps data's sentinels.
+func TestDataErrorsKeepTheirSentinel(t *testing.T) {
+	c, err := parseAndValidate("data: {source: idx, dir: /nonexistent}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cause := range []error{
+		fmt.Errorf("data: %w: holdout too large", data.ErrSpec),
+		&data.Error{Path: "/nonexistent", Kind: data.ErrNotFound, Msg: "directory not found"},
+	} {
+		err := c.DataError(nil, cause)
+		var fe *FieldError
+		if !errors.As(err, &fe) || !errors.Is(err, ErrInvalid) || !errors.Is(err, cause) {
+			t.Errorf("DataError(%v) = %v, want a FieldError wrapping it", cause, err)
+		}
 	}
 }
