@@ -176,6 +176,11 @@ func badInputs() []badInput {
 		{name: "batch larger than the data", config: cfgWith("batch_size: 150", "batch_size: 9001"), want: "c.yaml:6: training.batch_size"},
 		{name: "batch larger than the data (train)", config: cfgWith("batch_size: 150", "batch_size: 9001"), args: []string{"train", "c.yaml"}, want: "c.yaml:6: training.batch_size"},
 		{name: "records do not fit a cycle (train)", config: cfgWith("records_per_cycle: 4", "records_per_cycle: 50"), args: []string{"train", "c.yaml"}, want: "c.yaml:9: training.records_per_cycle"},
+		{name: "absurd run (train)", config: cfgWith("step_size: 20\n  cycles: 1\n  records_per_cycle: 4", "step_size: 1099511627776\n  cycles: 10000\n  records_per_cycle: 1099511627776"), args: []string{"train", "c.yaml"}, want: "c.yaml:9: training.records_per_cycle: 1 + training.cycles 10000 x training.records_per_cycle 1099511627776 is more than 1000000 recorded points"},
+		{name: "absurd run", config: cfgWith("step_size: 20\n  cycles: 1\n  records_per_cycle: 4", "step_size: 1099511627776\n  cycles: 10000\n  records_per_cycle: 1099511627776"), want: "c.yaml:9: training.records_per_cycle: 1 + training.cycles"},
+		{name: "run for millennia", config: cfgWith("step_size: 20", "step_size: 1099511627776"), want: "c.yaml:7: training.step_size: training.cycles 1 x 2 x training.step_size 1099511627776 is more than 2147483648 updates"},
+		{name: "epochs too long for the data", config: cfgWith("step_size: 20", "step_size: 30000000 epochs"), want: "c.yaml:7: training.step_size: training.cycles 1 x 2 x training.step_size 30000000 epochs is more than 2147483648 updates"},
+		{name: "searched cycles too long for the data", config: cfgWith("step_size: 20", "step_size: 1000000 epochs") + "        cycles: {int: [1, 100]}\n", want: "c.yaml:7: training.step_size: training.cycles 51 x 2 x training.step_size 1000000 epochs is more than 2147483648 updates (at cycles=51, lambda=0.0001)"},
 		{name: "hidden absurdly large", config: cfgWith("{hidden: 8}", "{hidden: 100000000}"), args: []string{"train", "c.yaml"}, want: "c.yaml:4: model.hidden"},
 
 		// Data files.

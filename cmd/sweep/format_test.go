@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/report"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
@@ -15,7 +16,7 @@ import (
 func TestParamsFormattedAsInReports(t *testing.T) {
 	params := map[string]float64{"lambda": 1e-4, "hidden": 100, "records": 2e9, "eta_max": 0.05}
 	want := "coarse eta_max=5.00e-02 hidden=100 lambda=1.00e-04 records=2.00e+09"
-	if got := describe(&search.PlannedTrial{Stage: &search.Stage{Name: "coarse"}, Params: params}); got != want {
+	if got := describe(&search.PlannedTrial{Stage: &config.Stage{Name: "coarse"}, Params: params}); got != want {
 		t.Errorf("progress describes a trial as %q, want %q", got, want)
 	}
 	for name, v := range params {
@@ -23,7 +24,7 @@ func TestParamsFormattedAsInReports(t *testing.T) {
 			t.Errorf("report.FormatParam(%s, %g) = %q, progress shows %q", name, v, got, want)
 		}
 	}
-	st := &search.Stage{Name: "coarse", Sampler: "grid", Trials: 1}
+	st := &config.Stage{Name: "coarse", Sampler: "grid", Trials: 1}
 	plan := []search.PlannedStage{{Plan: &search.StagePlan{Stage: st, Trials: []search.PlannedTrial{
 		{ID: "0123456789abcdef", Stage: st, Params: params},
 	}}}}

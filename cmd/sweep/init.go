@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/report"
-	"github.com/sweep-ml/sweep/pkg/search"
 )
 
 type initOptions struct {
@@ -25,7 +25,11 @@ func newInitCmd() *cobra.Command {
 		Short: "Write a commented starter config (coarse, fine and final stages)",
 		Long: `Write a commented starter config with a coarse, a fine and a final stage to
 FILE (default sweep.yaml; "-" for standard output). With --data embedded (the
-default) it runs as is; idx and cifar10 need the data where the comment says.`,
+default) it runs as is; idx and cifar10 need the data where the comment says.
+
+Settings of the model and training sections (and of a stage's overrides),
+with their defaults:
+` + config.Help(),
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("init takes at most one file, got %d", len(args))}
@@ -47,7 +51,7 @@ default) it runs as is; idx and cifar10 need the data where the comment says.`,
 }
 
 func runInit(ctx context.Context, opts initOptions) error {
-	raw, err := search.Starter(opts.data)
+	raw, err := config.Starter(opts.data)
 	if err != nil {
 		return usageError{err}
 	}

@@ -6,7 +6,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 
-	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
@@ -67,7 +67,7 @@ func setMemoryLimit(workers, maxHidden, features int) int64 {
 // searched hidden dimension. A refined dimension takes its range from
 // earlier results widened by the refine margin, so it is taken to reach
 // twice the largest value before it.
-func maxHidden(cfg search.Config) int {
+func maxHidden(cfg config.Config) int {
 	most := float64(cfg.Training.Hidden)
 	for i := range cfg.Search.Stages {
 		st := &cfg.Search.Stages[i]
@@ -81,9 +81,9 @@ func maxHidden(cfg search.Config) int {
 			switch {
 			case dim.Refine:
 				most *= 2
-			case dim.Kind == search.Log10:
+			case dim.Kind == config.Log10:
 				most = max(most, math.Pow(10, dim.Hi))
-			case dim.Kind == search.Const || dim.Kind == search.Choice:
+			case dim.Kind == config.Const || dim.Kind == config.Choice:
 				for _, v := range dim.Values {
 					most = max(most, v)
 				}

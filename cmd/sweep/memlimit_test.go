@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/config"
 )
 
 func TestSetMemoryLimit(t *testing.T) {
@@ -31,13 +31,13 @@ func TestSetMemoryLimit(t *testing.T) {
 }
 
 func TestMaxHidden(t *testing.T) {
-	cfg, err := search.Parse(strings.NewReader(`
+	cfg, err := config.Parse(strings.NewReader(`
 model: {hidden: 50}
 search:
   stages:
     - {name: a, sampler: grid, trials: 2, space: {hidden: {int: [10, 120]}}}
     - {name: b, best: 1, after: a, model: {hidden: 80}}
-`), search.ParseOptions{File: "m.yaml"})
+`), config.ParseOptions{File: "m.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}

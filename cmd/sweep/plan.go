@@ -11,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/report"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
@@ -18,7 +19,7 @@ import (
 
 // runPlan prints what `sweep run` would train, reading the database if it
 // exists but never creating or changing it.
-func runPlan(ctx context.Context, cfg search.Config, dbPath string, out io.Writer) error {
+func runPlan(ctx context.Context, cfg config.Config, dbPath string, out io.Writer) error {
 	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{})
 	if err != nil {
 		return err
@@ -85,7 +86,7 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 	return nil
 }
 
-func stageSummary(st *search.Stage) string {
+func stageSummary(st *config.Stage) string {
 	var parts []string
 	if st.Best > 0 {
 		parts = append(parts, fmt.Sprintf("best %d", st.Best))

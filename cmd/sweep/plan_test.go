@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -63,7 +64,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestPlanOutput(t *testing.T) {
-	cfg, err := search.Parse(strings.NewReader(planSweep), search.ParseOptions{File: "plan.yaml"})
+	cfg, err := config.Parse(strings.NewReader(planSweep), config.ParseOptions{File: "plan.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}

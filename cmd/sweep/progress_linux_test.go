@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
@@ -73,9 +73,9 @@ func settledGoroutines(t *testing.T, want int) {
 	}
 }
 
-func tinyConfig(t *testing.T) search.Config {
+func tinyConfig(t *testing.T) config.Config {
 	t.Helper()
-	cfg, err := search.Parse(strings.NewReader(tinySweep), search.ParseOptions{File: "tiny.yaml"})
+	cfg, err := config.Parse(strings.NewReader(tinySweep), config.ParseOptions{File: "tiny.yaml"})
 	if err != nil {
 		t.Fatal(err)
 	}

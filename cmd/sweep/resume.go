@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
@@ -55,7 +55,7 @@ func runResume(ctx context.Context, opts resumeOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := search.Parse(bytes.NewReader(sw.ConfigYAML), search.ParseOptions{
+	cfg, err := config.Parse(bytes.NewReader(sw.ConfigYAML), config.ParseOptions{
 		File: sw.ConfigPath, BaseDir: filepath.Dir(sw.ConfigPath)})
 	if err != nil {
 		return err

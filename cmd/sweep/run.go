@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
@@ -50,7 +51,7 @@ func runRun(ctx context.Context, opts runOptions) error {
 	if opts.workers < 0 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", opts.workers)}
 	}
-	cfg, err := search.Load(opts.config)
+	cfg, err := config.Load(opts.config)
 	if err != nil {
 		return err
 	}
@@ -67,7 +68,7 @@ func runRun(ctx context.Context, opts runOptions) error {
 // runSweep loads the data (before any database is created, so a config
 // that cannot run leaves nothing behind), runs the sweep and prints its
 // ranking.
-func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
+func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
 	// An existing database is opened first, so that a second process learns
 	// at once that a sweep is running instead of after loading the data. A
 	// new one is created only once the config and the data are known good.

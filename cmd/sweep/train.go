@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/report"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -63,7 +64,7 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 	if opts.setL && (math.IsNaN(opts.lambda) || math.IsInf(opts.lambda, 0) || opts.lambda < 0) {
 		return usageError{fmt.Errorf("--lambda must be a finite number >= 0, got %g", opts.lambda)}
 	}
-	cfg, err := search.Load(opts.config)
+	cfg, err := config.Load(opts.config)
 	if err != nil {
 		return err
 	}
@@ -102,8 +103,8 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 		return err
 	}
 	if opts.json {
-		settings := search.TrainingSettings(tc)
-		settings["data"] = search.DataSettings(cfg.Data, ds.Info)
+		settings := config.SettingsMap(tc)
+		settings["data"] = config.DataSettings(cfg.Data, ds.Info)
 		enc := json.NewEncoder(opts.out)
 		enc.SetIndent("", "  ")
 		return enc.Encode(trainOutput{

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/sweep-ml/sweep/internal/storefault"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -59,8 +60,8 @@ search:
 // writing checkpoints, where a kill is most likely to do harm.
 const childCheckpointEvery = 2
 
-func sweepConfig() (search.Config, error) {
-	return search.Parse(strings.NewReader(sweepYAML), search.ParseOptions{File: "crashtest.yaml", BaseDir: os.TempDir()})
+func sweepConfig() (config.Config, error) {
+	return config.Parse(strings.NewReader(sweepYAML), config.ParseOptions{File: "crashtest.yaml", BaseDir: os.TempDir()})
 }
 
 // exitInterrupted is the child's exit code after a graceful stop, as the

@@ -21,6 +21,7 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -81,6 +82,13 @@ func PlotTrial(w io.Writer, format string, t store.Trial, history []store.Record
 func trialFigure(t store.Trial, history []store.Record, width, height int) (figure, error) {
 	if len(history) == 0 {
 		return figure{}, fmt.Errorf("report: trial %s (%s) has no history to plot", ShortID(t.ID), t.Status)
+	}
+	// Without stored settings the recorded rates are drawn; settings that
+	// are there but do not decode are an error.
+	if len(t.Config) > 0 {
+		if _, _, err := config.ReadSettings(t.Config); err != nil {
+			return figure{}, fmt.Errorf("report: trial %s: %w", ShortID(t.ID), err)
+		}
 	}
 	steps := func(y func(store.Record) float64) plotter.XYs {
 		return points(len(history), func(i int) (float64, float64) { return float64(history[i].Step), y(history[i]) })
@@ -166,39 +174,26 @@ func etaCurve(t store.Trial, history []store.Record) plotter.XYs {
 }
 
 // schedule reads the learning-rate settings back from a trial's stored
-// configuration and the half-cycle length n_s in updates. An epoch's length
-// is not stored, so it comes from the history: epoch = step / batches.
+// configuration and the half-cycle length n_s in updates; ok is false when
+// the configuration does not decode (trialFigure reports that) or lacks the
+// rates. An epoch's length is not stored, so it comes from the history:
+// epoch = step / batches.
 func schedule(raw json.RawMessage, history []store.Record) (train.Config, int, bool) {
-	var s struct {
-		EtaMin   *float64        `json:"eta_min"`
-		EtaMax   *float64        `json:"eta_max"`
-		StepSize json.RawMessage `json:"step_size"`
-		Schedule string          `json:"schedule"`
-		Gamma    float64         `json:"gamma"`
-	}
-	if json.Unmarshal(raw, &s) != nil || s.EtaMin == nil || s.EtaMax == nil {
+	s, _, err := config.ReadSettings(raw)
+	if err != nil || s["eta_min"] == nil || s["eta_max"] == nil || s["step_size"] == nil {
 		return train.Config{}, 0, false
 	}
-	cfg := train.Config{EtaMin: *s.EtaMin, EtaMax: *s.EtaMax, Schedule: train.Schedule(s.Schedule), Gamma: s.Gamma}
-	if cfg.Schedule == "" {
-		cfg.Schedule = train.Triangular
+	cfg := train.Config{Schedule: train.Triangular}
+	if err := s.ApplyTo(&cfg); err != nil {
+		return train.Config{}, 0, false
 	}
-	var ns int
-	var spec string
-	if json.Unmarshal(s.StepSize, &ns) != nil {
-		if json.Unmarshal(s.StepSize, &spec) != nil {
-			return train.Config{}, 0, false
-		}
-		k, unit, _ := strings.Cut(spec, " ")
-		epochs, err := strconv.Atoi(k)
-		if err != nil || (unit != "epoch" && unit != "epochs") {
-			return train.Config{}, 0, false
-		}
+	ns := cfg.StepSize.Updates
+	if k := cfg.StepSize.Epochs; k > 0 {
 		i := slices.IndexFunc(history, func(r store.Record) bool { return r.Step > 0 && r.Epoch > 0 })
 		if i < 0 {
 			return train.Config{}, 0, false
 		}
-		ns = epochs * int(math.Round(float64(history[i].Step)/history[i].Epoch))
+		ns = k * int(math.Round(float64(history[i].Step)/history[i].Epoch))
 	}
 	return cfg, ns, ns > 0
 }

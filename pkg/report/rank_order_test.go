@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -20,13 +21,16 @@ func TestUnfinishedRankInStageOrder(t *testing.T) {
 	pending := func(id, stage string, index int) store.Trial {
 		return store.Trial{ID: id, Stage: stage, Index: index, Status: store.Pending, Params: map[string]float64{"lambda": 0.1}}
 	}
+	spec := func(name string) json.RawMessage {
+		return json.RawMessage(`{"name":"` + name + `","sampler":"random","seeds":1,"space":{"lambda":{"log10":[-5,-1]}},"trials":2}`)
+	}
 	// "zeta" runs first, "alpha" second: by name they would swap.
 	for _, st := range []struct {
 		stage  store.Stage
 		trials []store.Trial
 	}{
-		{store.Stage{Name: "zeta", Index: 0, TrialIDs: []string{"z0", "z1"}}, []store.Trial{pending("z0", "zeta", 0), pending("z1", "zeta", 1)}},
-		{store.Stage{Name: "alpha", Index: 1, TrialIDs: []string{"a0", "a1"}}, []store.Trial{pending("a0", "alpha", 0), pending("a1", "alpha", 1)}},
+		{store.Stage{Name: "zeta", Index: 0, Spec: spec("zeta"), TrialIDs: []string{"z0", "z1"}}, []store.Trial{pending("z0", "zeta", 0), pending("z1", "zeta", 1)}},
+		{store.Stage{Name: "alpha", Index: 1, Spec: spec("alpha"), TrialIDs: []string{"a0", "a1"}}, []store.Trial{pending("a0", "alpha", 0), pending("a1", "alpha", 1)}},
 	} {
 		if err := db.PutStage(st.stage, st.trials...); err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
@@ -128,10 +129,11 @@ func separateOwnData(db *store.DB, rows []Row) error {
 	}
 	group := map[string]int{} // stage → 1 + its index, for stages with their own data
 	for _, st := range stages {
-		var spec struct {
-			Data json.RawMessage `json:"data"`
+		spec, err := config.DecodeStage(st.Spec)
+		if err != nil {
+			return fmt.Errorf("report: stage %q: %w", st.Name, err)
 		}
-		if json.Unmarshal(st.Spec, &spec) == nil && len(spec.Data) > 0 {
+		if !spec.Data.IsZero() {
 			group[st.Name] = 1 + st.Index
 		}
 	}
@@ -309,13 +311,26 @@ func number(p *float64) *Number {
 	return &n
 }
 
+// jsonConfig is a trial's settings as report --format json lists them: the
+// stored flat object keyed by setting name, once package config has read
+// it, so that a malformed config is an error, not a blank.
+func jsonConfig(t store.Trial) (json.RawMessage, error) {
+	if len(t.Config) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	if _, _, err := config.ReadSettings(t.Config); err != nil {
+		return nil, fmt.Errorf("report: trial %s: %w", t.ID, err)
+	}
+	return t.Config, nil
+}
+
 // WriteJSON prints rows as a JSON array.
 func WriteJSON(w io.Writer, rows []Row) error {
 	out := make([]JSONTrial, len(rows))
 	for i, r := range rows {
-		cfg := r.Config
-		if len(cfg) == 0 {
-			cfg = json.RawMessage("null")
+		cfg, err := jsonConfig(r.Trial)
+		if err != nil {
+			return err
 		}
 		out[i] = JSONTrial{
 			ID: r.ID, Stage: r.ListedIn, TrainedIn: r.Stage, Reused: r.Reused, OwnData: r.OwnData, Status: string(r.Status),

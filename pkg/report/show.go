@@ -74,7 +74,11 @@ func WriteTrial(w io.Writer, db *store.DB, t store.Trial) error {
 	var listed []string
 	for _, st := range stages {
 		if st.Name == t.Stage {
-			line("stage", DescribeStage(st))
+			desc, err := DescribeStage(st)
+			if err != nil {
+				return err
+			}
+			line("stage", desc)
 			continue
 		}
 		if i := slices.Index(st.TrialIDs, t.ID); i >= 0 && st.Reused[i] {

@@ -2,7 +2,6 @@ package report
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
@@ -36,7 +36,11 @@ func Summarize(ctx context.Context, db *store.DB) (Summary, error) {
 	}
 	s := Summary{Name: sw.Name, Fingerprint: sw.DataFingerprint[:min(12, len(sw.DataFingerprint))], Counts: map[store.Status]int{}}
 	for _, st := range stages {
-		s.Stages = append(s.Stages, DescribeStage(st))
+		line, err := DescribeStage(st)
+		if err != nil {
+			return Summary{}, err
+		}
+		s.Stages = append(s.Stages, line)
 	}
 	err = eachTrial(ctx, db, func(t store.Trial) error {
 		s.Total++
@@ -62,32 +66,18 @@ func (s Summary) CountLine() string {
 	return line
 }
 
-// stageSpec and stageDerived are the parts of store.Stage's JSON that a
-// report describes (see search.Derived).
-type stageSpec struct {
-	Sampler string                     `json:"sampler"`
-	Trials  int                        `json:"trials"`
-	Best    int                        `json:"best"`
-	Seeds   int                        `json:"seeds"`
-	After   string                     `json:"after"`
-	Space   map[string]json.RawMessage `json:"space"`
-}
-
-type stageDerived struct {
-	Ranges  map[string][2]float64 `json:"ranges"`
-	From    []string              `json:"from"`
-	Sources []string              `json:"sources"`
-}
-
 // DescribeStage says how a stage chose its trials, e.g. "fine: random 8,
-// lambda 10^[-4.25, -2.75] from top 3 of coarse".
-func DescribeStage(st store.Stage) string {
-	var spec stageSpec
-	var der stageDerived
-	// Both are informative only: a stage whose JSON does not parse is
-	// described by its name and trial count.
-	_ = json.Unmarshal(st.Spec, &spec)
-	_ = json.Unmarshal(st.Derived, &der)
+// lambda 10^[-4.25, -2.75] from top 3 of coarse". A spec or derived values
+// that do not decode are an error: a silent blank would hide a stage.
+func DescribeStage(st store.Stage) (string, error) {
+	spec, err := config.DecodeStage(st.Spec)
+	if err != nil {
+		return "", fmt.Errorf("report: stage %q: %w", st.Name, err)
+	}
+	der, err := config.DecodeDerived(st.Derived)
+	if err != nil {
+		return "", fmt.Errorf("report: stage %q: %w", st.Name, err)
+	}
 	var b strings.Builder
 	b.WriteString(st.Name + ": ")
 	switch {
@@ -104,17 +94,19 @@ func DescribeStage(st store.Stage) string {
 	if spec.Seeds > 1 {
 		fmt.Fprintf(&b, " x %d seeds", spec.Seeds)
 	}
-	for _, name := range slices.Sorted(maps.Keys(spec.Space)) {
-		if _, ok := der.Ranges[name]; !ok {
-			if r := spaceRange(spec.Space[name]); r != "" {
-				b.WriteString(", " + name + " " + r)
+	logDim := map[string]bool{}
+	for _, d := range spec.Space {
+		logDim[d.Name] = d.Kind.Log()
+		if _, ok := der.Ranges[d.Name]; !ok {
+			if r := spaceRange(d); r != "" {
+				b.WriteString(", " + d.Name + " " + r)
 			}
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(der.Ranges)) {
 		r := der.Ranges[name]
-		lo, hi := strconv.FormatFloat(r[0], 'g', 4, 64), strconv.FormatFloat(r[1], 'g', 4, 64)
-		if isLogDim(spec.Space[name]) {
+		lo, hi := strconv.FormatFloat(r.Lo, 'g', 4, 64), strconv.FormatFloat(r.Hi, 'g', 4, 64)
+		if logDim[name] {
 			fmt.Fprintf(&b, ", %s 10^[%s, %s]", name, lo, hi)
 		} else {
 			fmt.Fprintf(&b, ", %s [%s, %s]", name, lo, hi)
@@ -136,7 +128,7 @@ func DescribeStage(st store.Stage) string {
 	if n := reusedCount(st); n > 0 {
 		fmt.Fprintf(&b, " (%d reused)", n)
 	}
-	return b.String()
+	return b.String(), nil
 }
 
 func reusedCount(st store.Stage) int {
@@ -149,38 +141,28 @@ func reusedCount(st store.Stage) int {
 	return n
 }
 
-// isLogDim reports whether a space entry ({log10: ...} or {loguniform:
-// ...}) is searched in log10 space, where derived ranges are exponents.
-func isLogDim(raw json.RawMessage) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return false
-	}
-	_, log10 := m["log10"]
-	_, logu := m["loguniform"]
-	return log10 || logu
-}
-
 // spaceRange spells a searched dimension of a stage's spec: "10^[-5, -1]"
 // for {log10: [-5, -1]}, "uniform [0.1, 0.9]", "choice [50, 100]"; "" for a
-// constant or a refine dimension, whose range is in Derived.
-func spaceRange(raw json.RawMessage) string {
-	var m map[string][]float64
-	if json.Unmarshal(raw, &m) != nil || len(m) != 1 {
+// constant or a refine dimension, whose range is in the derived values.
+func spaceRange(d config.Dimension) string {
+	var vs []float64
+	switch {
+	case d.Kind == config.Const || d.Refine:
 		return ""
+	case d.Kind == config.Choice:
+		vs = d.Values
+	default:
+		vs = []float64{d.Lo, d.Hi}
 	}
-	for kind, vs := range m {
-		parts := make([]string, len(vs))
-		for i, v := range vs {
-			parts[i] = strconv.FormatFloat(v, 'g', 4, 64)
-		}
-		list := "[" + strings.Join(parts, ", ") + "]"
-		if kind == "log10" {
-			return "10^" + list
-		}
-		return kind + " " + list
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = strconv.FormatFloat(v, 'g', 4, 64)
 	}
-	return ""
+	list := "[" + strings.Join(parts, ", ") + "]"
+	if d.Kind == config.Log10 {
+		return "10^" + list
+	}
+	return d.Kind.String() + " " + list
 }
 
 // WriteHeader prints the summary above a table.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
@@ -18,7 +19,7 @@ func TestFashionMNISTAccuracy(t *testing.T) {
 	if raceEnabled {
 		t.Skip("skipped under the race detector: ten times slower, and it runs without it")
 	}
-	cfg, err := Load(filepath.Join("..", "..", "configs", "fashion-mnist.yaml"))
+	cfg, err := config.Load(filepath.Join("..", "..", "configs", "fashion-mnist.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
 )
 
@@ -19,7 +20,7 @@ search:
         lambda: {log10: [-4, -2]}
         hidden: {choice: [20, 50]}
 `
-	c, err := search.Parse(strings.NewReader(src), search.ParseOptions{File: "tiny.yaml"})
+	c, err := config.Parse(strings.NewReader(src), config.ParseOptions{File: "tiny.yaml"})
 	if err == nil {
 		err = c.Validate()
 	}
@@ -28,7 +29,7 @@ search:
 		return
 	}
 	st := &c.Search.Stages[0]
-	points, _, _ := st.Points(c.Seed, st.Trials, nil)
+	points, _, _ := search.Points(st, c.Seed, st.Trials, nil)
 	for i, p := range points {
 		fmt.Printf("trial %d: hidden=%g lambda=%g\n", i, p["hidden"], p["lambda"])
 	}

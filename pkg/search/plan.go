@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -24,7 +24,7 @@ var ErrNothingToRefine = errors.New("no done trials to build on")
 // PlannedTrial is one training run of a stage.
 type PlannedTrial struct {
 	ID    string
-	Stage *Stage
+	Stage *config.Stage
 	Index int // position in the stage's list
 	// Params are the values that vary between trials, by bare name:
 	// lambda always, plus every searched setting.
@@ -39,35 +39,10 @@ type PlannedTrial struct {
 // StagePlan is a stage's list of trials and the values computed when it
 // started (refined ranges, the source trials of a best stage).
 type StagePlan struct {
-	Stage    *Stage
+	Stage    *config.Stage
 	Trials   []PlannedTrial
-	Derived  Derived
+	Derived  config.Derived
 	Warnings []string
-}
-
-// Derived is what a stage computed from earlier results when it started. It
-// is stored with the stage, so the plan never moves afterwards and a report
-// can say where a range came from.
-type Derived struct {
-	// Ranges holds each refine dimension's interval (exponents for log
-	// dimensions) and From the trials it was computed from.
-	Ranges map[string]Range `json:"ranges,omitempty"`
-	From   []string         `json:"from,omitempty"`
-	// Sources are the trials a best stage retrains, best first.
-	Sources []string `json:"sources,omitempty"`
-}
-
-// MarshalJSON writes ranges as [lo, hi] pairs.
-func (r Range) MarshalJSON() ([]byte, error) { return json.Marshal([2]float64{r.Lo, r.Hi}) }
-
-// UnmarshalJSON reads a [lo, hi] pair.
-func (r *Range) UnmarshalJSON(b []byte) error {
-	var p [2]float64
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	r.Lo, r.Hi = p[0], p[1]
-	return nil
 }
 
 // history is the part of a database the planner reads: the stored stages
@@ -114,20 +89,23 @@ func (h *history) stageTrials(name string) []store.Trial {
 // planStage lists the trials of stage st, computing refined ranges and best
 // sources from the earlier stages' results in h, or taking them from the
 // stored stage when it has run before.
-func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
+func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	plan := &StagePlan{Stage: st}
-	data := r.stageData(st)
+	data, err := r.stageData(st)
+	if err != nil {
+		return nil, err
+	}
 	stored, hasStored := h.stages[st.Name]
-	if hasStored && len(stored.Derived) > 0 {
-		if err := json.Unmarshal(stored.Derived, &plan.Derived); err != nil {
+	if hasStored {
+		if plan.Derived, err = config.DecodeDerived(stored.Derived); err != nil {
 			return nil, fmt.Errorf("search: stage %q: stored derived values: %w", st.Name, err)
 		}
 	}
-	type config struct {
+	type candidate struct {
 		params map[string]float64
 		tc     train.Config
 	}
-	var configs []config
+	var configs []candidate
 	if st.Best > 0 {
 		if plan.Derived.Sources == nil {
 			plan.Derived.Sources = r.bestSources(st, h)
@@ -144,17 +122,17 @@ func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
 			if err != nil {
 				return nil, err
 			}
-			configs = append(configs, config{maps.Clone(src.Params), tc})
+			configs = append(configs, candidate{maps.Clone(src.Params), tc})
 		}
 	} else {
-		if st.hasRefine() && plan.Derived.Ranges == nil {
+		if st.HasRefine() && plan.Derived.Ranges == nil {
 			ranges, from, err := r.refineRanges(st, h)
 			if err != nil {
 				return nil, err
 			}
 			plan.Derived.Ranges, plan.Derived.From = ranges, from
 		}
-		points, warnings, err := st.Points(r.cfg.Seed, st.Trials, plan.Derived.Ranges)
+		points, warnings, err := Points(st, r.cfg.Seed, st.Trials, plan.Derived.Ranges)
 		if err != nil {
 			return nil, err
 		}
@@ -166,12 +144,19 @@ func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
 			}
 			params := maps.Clone(p)
 			for name := range params { // integer settings take their rounded value
-				params[name] = settingValue(tc, name)
+				params[name] = config.ParamValue(tc, name)
 			}
-			configs = append(configs, config{params, tc})
+			configs = append(configs, candidate{params, tc})
 		}
 	}
 
+	// Bound every trial by the data it trains on, not only the corners
+	// Validate sees: a step size in epochs is known only here.
+	for _, c := range configs {
+		if err := r.cfg.CheckFit(st, c.tc, data.Prepared.NTrain()); err != nil {
+			return nil, fmt.Errorf("%w (at %s)", err, config.FormatParams(c.params))
+		}
+	}
 	earlier := r.earlierIDs(st, h)
 	seen := map[string]bool{}
 	for _, c := range configs {
@@ -183,9 +168,12 @@ func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
 				params = map[string]float64{}
 			}
 			params["lambda"] = tc.Lambda
-			id := TrialID(tc, data.Info.Fingerprint)
+			id, err := TrialID(tc, data.Info.Fingerprint)
+			if err != nil {
+				return nil, err
+			}
 			if seen[id] {
-				plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: two points give the same trial %s (%s); it runs once", st.Name, id, formatParams(slices.Sorted(maps.Keys(params)), params)))
+				plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: two points give the same trial %s (%s); it runs once", st.Name, id, config.FormatParams(params)))
 				continue
 			}
 			seen[id] = true
@@ -203,29 +191,9 @@ func (r *Runner) planStage(st *Stage, h *history) (*StagePlan, error) {
 	return plan, nil
 }
 
-// settingValue reads a numeric training setting by its bare name.
-func settingValue(tc train.Config, name string) float64 {
-	switch v := get(tc, name).(type) {
-	case int:
-		return float64(v)
-	case float64:
-		return v
-	}
-	return 0
-}
-
-func (st *Stage) hasRefine() bool {
-	for _, d := range st.Space {
-		if d.Refine {
-			return true
-		}
-	}
-	return false
-}
-
 // refineRanges computes every refine dimension's range from the top
-// Refine.Top done trials of the After stage (fewer if fewer are done).
-func (r *Runner) refineRanges(st *Stage, h *history) (map[string]Range, []string, error) {
+// st.Refine.Top done trials of the After stage (fewer if fewer are done).
+func (r *Runner) refineRanges(st *config.Stage, h *history) (map[string]config.Range, []string, error) {
 	var done []store.Trial
 	for _, t := range h.stageTrials(st.After) {
 		if t.Status == store.Done {
@@ -241,7 +209,7 @@ func (r *Runner) refineRanges(st *Stage, h *history) (map[string]Range, []string
 	for i, t := range done {
 		from[i] = t.ID
 	}
-	ranges := map[string]Range{}
+	ranges := map[string]config.Range{}
 	for _, d := range st.Space {
 		if !d.Refine {
 			continue
@@ -250,7 +218,7 @@ func (r *Runner) refineRanges(st *Stage, h *history) (map[string]Range, []string
 		for _, t := range done {
 			v, ok := t.Params[d.Name]
 			if !ok {
-				v = settingValue(r.cfg.Training, d.Name)
+				v = config.ParamValue(r.cfg.Training, d.Name)
 			}
 			values = append(values, v)
 		}
@@ -262,7 +230,7 @@ func (r *Runner) refineRanges(st *Stage, h *history) (map[string]Range, []string
 // bestSources ranks the done trials of the earlier stages that share the
 // base data section (a stage with its own validation set is not comparable)
 // and returns the best st.Best configurations, one trial each.
-func (r *Runner) bestSources(st *Stage, h *history) []string {
+func (r *Runner) bestSources(st *config.Stage, h *history) []string {
 	var candidates []store.Trial
 	listed := map[string]bool{}
 	for i := range r.cfg.Search.Stages {
@@ -270,7 +238,7 @@ func (r *Runner) bestSources(st *Stage, h *history) []string {
 		if prev == st || prev.Index >= st.Index {
 			break
 		}
-		if !prev.Data.isZero() {
+		if !prev.Data.IsZero() {
 			continue
 		}
 		for _, t := range h.stageTrials(prev.Name) {
@@ -284,7 +252,7 @@ func (r *Runner) bestSources(st *Stage, h *history) []string {
 	var ids []string
 	configs := map[string]bool{}
 	for _, t := range candidates {
-		key := t.Stage + "\x00" + jsonKey(t.Params) // seeds of one configuration count once
+		key := t.Stage + "\x00" + config.FormatParams(t.Params) // seeds of one configuration count once
 		if configs[key] {
 			continue
 		}
@@ -297,16 +265,10 @@ func (r *Runner) bestSources(st *Stage, h *history) []string {
 	return ids
 }
 
-// jsonKey is v's JSON, a map key that compares values (JSON sorts map keys).
-func jsonKey(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
 // bestConfig layers base ← the source trial's stage overrides ← its params
 // ← this stage's overrides.
-func (r *Runner) bestConfig(st *Stage, src store.Trial) (train.Config, error) {
-	var srcStage *Stage
+func (r *Runner) bestConfig(st *config.Stage, src store.Trial) (train.Config, error) {
+	var srcStage *config.Stage
 	for i := range r.cfg.Search.Stages {
 		if r.cfg.Search.Stages[i].Name == src.Stage {
 			srcStage = &r.cfg.Search.Stages[i]
@@ -316,17 +278,17 @@ func (r *Runner) bestConfig(st *Stage, src store.Trial) (train.Config, error) {
 	if err != nil {
 		return train.Config{}, err
 	}
-	if err := st.Training.applyTo(&tc); err != nil {
-		return train.Config{}, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+	if err := st.Training.ApplyTo(&tc); err != nil {
+		return train.Config{}, fmt.Errorf("%w: stage %q: %w", config.ErrInvalid, st.Name, err)
 	}
 	if err := tc.Validate(0); err != nil {
-		return train.Config{}, fmt.Errorf("%w: stage %q: %w", ErrInvalidConfig, st.Name, err)
+		return train.Config{}, fmt.Errorf("%w: stage %q: %w", config.ErrInvalid, st.Name, err)
 	}
 	return tc, nil
 }
 
 // earlierIDs returns the ids listed by the stages before st.
-func (r *Runner) earlierIDs(st *Stage, h *history) map[string]bool {
+func (r *Runner) earlierIDs(st *config.Stage, h *history) map[string]bool {
 	ids := map[string]bool{}
 	for i := range st.Index {
 		if s, ok := h.stages[r.cfg.Search.Stages[i].Name]; ok {
@@ -341,17 +303,20 @@ func (r *Runner) earlierIDs(st *Stage, h *history) map[string]bool {
 // checkUnchanged refuses a plan that does not extend the stored stage: its
 // trials may only grow by appending, and only on samplers whose first points
 // do not depend on the count.
-func (r *Runner) checkUnchanged(st *Stage, stored store.Stage, plan *StagePlan) error {
+func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *StagePlan) error {
 	ids := make([]string, len(plan.Trials))
 	for i, t := range plan.Trials {
 		ids[i] = t.ID
 	}
-	appendable := st.Sampler == Random || st.Sampler == Sobol
+	appendable := st.Sampler == config.Random || st.Sampler == config.Sobol
 	if len(ids) >= len(stored.TrialIDs) && slices.Equal(ids[:len(stored.TrialIDs)], stored.TrialIDs) &&
 		(len(ids) == len(stored.TrialIDs) || appendable) {
 		return nil
 	}
-	what := specDiff(stored.Spec, st)
+	what, err := specDiff(stored.Spec, st)
+	if err != nil {
+		return err
+	}
 	if what == "" {
 		what = "the settings it inherits (seed, data, model or training section) changed"
 	}
@@ -360,26 +325,42 @@ func (r *Runner) checkUnchanged(st *Stage, stored store.Stage, plan *StagePlan) 
 }
 
 // specDiff names the keys of a stage's settings that differ from the stored
-// ones.
-func specDiff(storedSpec json.RawMessage, st *Stage) string {
-	var was, now map[string]any
-	if json.Unmarshal(storedSpec, &was) != nil {
-		return ""
+// ones. Both sides go through the stage encoding, so a spec an earlier
+// release spelled differently compares by value.
+func specDiff(storedSpec []byte, st *config.Stage) (string, error) {
+	was, err := config.DecodeStage(storedSpec)
+	if err != nil {
+		return "", fmt.Errorf("search: stage %q: stored spec: %w", st.Name, err)
 	}
-	b, _ := json.Marshal(stageJSON(st))
-	_ = json.Unmarshal(b, &now)
-	var diffs []string
-	for _, k := range slices.Sorted(maps.Keys(mergeKeys(was, now))) {
-		a, _ := json.Marshal(was[k])
-		b, _ := json.Marshal(now[k])
-		if string(a) != string(b) {
-			diffs = append(diffs, fmt.Sprintf("%s was %s, is now %s", k, a, b))
+	sides := [2]map[string]json.RawMessage{}
+	for i, s := range []*config.Stage{&was, st} {
+		b, err := config.EncodeStage(s)
+		if err != nil {
+			return "", err
+		}
+		if err := json.Unmarshal(b, &sides[i]); err != nil {
+			return "", fmt.Errorf("search: stage %q: %w", st.Name, err)
 		}
 	}
-	return strings.Join(diffs, ", ")
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(mergeKeys(sides[0], sides[1]))) {
+		a, b := sides[0][k], sides[1][k]
+		if string(a) != string(b) {
+			diffs = append(diffs, fmt.Sprintf("%s was %s, is now %s", k, orNone(a), orNone(b)))
+		}
+	}
+	return strings.Join(diffs, ", "), nil
 }
 
-func mergeKeys(a, b map[string]any) map[string]bool {
+// orNone spells an absent key the way encoding/json spells nil.
+func orNone(raw json.RawMessage) string {
+	if raw == nil {
+		return "null"
+	}
+	return string(raw)
+}
+
+func mergeKeys(a, b map[string]json.RawMessage) map[string]bool {
 	m := map[string]bool{}
 	for k := range a {
 		m[k] = true
@@ -388,10 +369,6 @@ func mergeKeys(a, b map[string]any) map[string]bool {
 		m[k] = true
 	}
 	return m
-}
-
-func (o DataOverride) isZero() bool {
-	return o.Source == nil && o.Dir == nil && o.Train == nil && o.Test == nil && o.Validation == nil
 }
 
 // PlannedStage is a stage as --plan shows it: its trials with whether each
@@ -451,24 +428,13 @@ func (r *Runner) Plan(db *store.DB) ([]PlannedStage, error) {
 
 // independent reports whether a stage's trials can be listed before the
 // earlier stages have results: samplers over fixed ranges can.
-func (r *Runner) independent(st *Stage) bool {
-	return st.Best == 0 && !st.hasRefine()
+func (r *Runner) independent(st *config.Stage) bool {
+	return st.Best == 0 && !st.HasRefine()
 }
 
-func (r *Runner) waitReason(st *Stage) string {
+func (r *Runner) waitReason(st *config.Stage) string {
 	if st.Best > 0 {
 		return fmt.Sprintf("retrains the best %d configuration(s) of the earlier stages, known once they have done trials", st.Best)
 	}
 	return fmt.Sprintf("its refined ranges come from the top %d done trials of stage %q, which has none yet", st.Refine.Top, st.After)
-}
-
-// DescribeRange renders a refine dimension's derived range for people:
-// exponents for log dimensions, with the values they stand for.
-func (st *Stage) DescribeRange(name string, rg Range) string {
-	for _, d := range st.Space {
-		if d.Name == name && d.Kind.log() {
-			return fmt.Sprintf("10^[%.3g, %.3g] (%.2e to %.2e)", rg.Lo, rg.Hi, math.Pow(10, rg.Lo), math.Pow(10, rg.Hi))
-		}
-	}
-	return fmt.Sprintf("[%.4g, %.4g]", rg.Lo, rg.Hi)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -40,9 +41,9 @@ func readStages(t *testing.T, path string) (map[string]store.Stage, map[string]s
 	return byName, trials
 }
 
-func derivedOf(t *testing.T, s store.Stage) Derived {
+func derivedOf(t *testing.T, s store.Stage) config.Derived {
 	t.Helper()
-	var d Derived
+	var d config.Derived
 	if err := json.Unmarshal(s.Derived, &d); err != nil {
 		t.Fatal(err)
 	}
@@ -290,5 +291,58 @@ search:
 	final, _ := readStages(t, path)
 	if !slices.Equal(final["explore"].TrialIDs, ids) {
 		t.Fatal("a refused change altered the stored stage")
+	}
+}
+
+// A database whose stage spec an earlier release wrote, with a step size
+// in updates spelled "30", continues: nothing is retrained, and a real
+// change is still named key by key.
+func TestStoredLegacySpecContinues(t *testing.T) {
+	src := tinyBase + `
+search:
+  stages:
+    - name: s
+      sampler: grid
+      trials: 2
+      space: {lambda: {log10: [-4, -2]}}
+      training: {step_size: 30}
+`
+	path := filepath.Join(t.TempDir(), "l.db")
+	if err := sweepRun(t.Context(), t, parseConfig(t, src), path, RunOptions{Workers: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages, err := db.Stages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := stages[0]
+	if !strings.Contains(string(st.Spec), `"step_size":30`) {
+		t.Fatalf("spec %s", st.Spec)
+	}
+	st.Spec = []byte(strings.Replace(string(st.Spec), `"step_size":30`, `"step_size":"30"`, 1))
+	if err := db.PutStage(st); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	// The old spelling decodes, so a real change is named by value...
+	changed := strings.Replace(src, "step_size: 30", "step_size: 40", 1)
+	err = sweepRun(t.Context(), t, parseConfig(t, changed), path, RunOptions{Workers: 2}, nil)
+	if !errors.Is(err, ErrStageChanged) || !strings.Contains(err.Error(), `training was {"step_size":30}, is now {"step_size":40}`) {
+		t.Errorf("changed step size: %v", err)
+	}
+	// ...and the unchanged config trains nothing.
+	trainedAgain := false
+	err = sweepRun(t.Context(), t, parseConfig(t, src), path, RunOptions{Workers: 2}, func(r *Runner) {
+		r.trainFn = func(ctx context.Context, c train.Config, ds *train.Dataset, o train.Options) (*train.Result, error) {
+			trainedAgain = true
+			return train.Train(ctx, c, ds, o)
+		}
+	})
+	if err != nil || trainedAgain {
+		t.Fatalf("rerun over the old spec: %v, trained again %v", err, trainedAgain)
 	}
 }

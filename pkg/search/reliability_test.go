@@ -15,13 +15,14 @@ import (
 	"testing"
 
 	"github.com/sweep-ml/sweep/internal/storefault"
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 )
 
 // faultRun runs cfg into the database at path, whose write transactions
 // go through fail (if not nil) before they commit, and returns Run's error.
 // Setup failures are fatal.
-func faultRun(t *testing.T, cfg Config, path string, opts RunOptions, fail storefault.Hook) error {
+func faultRun(t *testing.T, cfg config.Config, path string, opts RunOptions, fail storefault.Hook) error {
 	t.Helper()
 	r, err := NewRunner(t.Context(), cfg, opts)
 	if err != nil {

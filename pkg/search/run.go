@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/data"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -49,7 +50,7 @@ type RunOptions struct {
 
 // Runner runs a sweep's stages against a database.
 type Runner struct {
-	cfg  Config
+	cfg  config.Config
 	opts RunOptions
 	data map[string]*Data // by data section, loaded once
 	base *Data
@@ -69,7 +70,7 @@ type Runner struct {
 // NewRunner validates cfg and loads every data set its stages train on;
 // nothing is written anywhere. Loading stops with ctx's error once ctx is
 // done.
-func NewRunner(ctx context.Context, cfg Config, opts RunOptions) (*Runner, error) {
+func NewRunner(ctx context.Context, cfg config.Config, opts RunOptions) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -91,12 +92,8 @@ func NewRunner(ctx context.Context, cfg Config, opts RunOptions) (*Runner, error
 			return nil, cfg.DataError(st, err)
 		}
 		// Every setting must fit the data: a batch larger than the
-		// training split is caught here, before a database exists.
-		if st.Best == 0 {
-			if _, err := r.planStage(st, &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}); err != nil && !errors.Is(err, ErrNothingToRefine) {
-				return nil, err
-			}
-		}
+		// training split is caught here, before a database exists; the
+		// stage's own settings first, then every trial it can plan.
 		tc, err := cfg.TrainConfig(st, nil)
 		if err != nil {
 			return nil, err
@@ -104,12 +101,20 @@ func NewRunner(ctx context.Context, cfg Config, opts RunOptions) (*Runner, error
 		if err := cfg.CheckFit(st, tc, ds.Prepared.NTrain()); err != nil {
 			return nil, err
 		}
+		if st.Best == 0 {
+			if _, err := r.planStage(st, &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}); err != nil && !errors.Is(err, ErrNothingToRefine) {
+				return nil, err
+			}
+		}
 	}
 	return r, nil
 }
 
-func (r *Runner) load(ctx context.Context, sec DataSection) (*Data, error) {
-	key := jsonKey(DataSpec(sec))
+func (r *Runner) load(ctx context.Context, sec config.DataSection) (*Data, error) {
+	key, err := dataKey(sec)
+	if err != nil {
+		return nil, err
+	}
 	if ds, ok := r.data[key]; ok {
 		return ds, nil
 	}
@@ -121,9 +126,27 @@ func (r *Runner) load(ctx context.Context, sec DataSection) (*Data, error) {
 	return ds, nil
 }
 
+// dataKey identifies a data section by the loader's spec, so that stages
+// with equal data share one loaded set.
+func dataKey(sec config.DataSection) (string, error) {
+	spec, err := json.Marshal(config.DataSpec(sec))
+	if err != nil {
+		return "", fmt.Errorf("search: data section: %w", err)
+	}
+	return string(spec), nil
+}
+
 // stageData is the data set of stage st, which NewRunner loaded.
-func (r *Runner) stageData(st *Stage) *Data {
-	return r.data[jsonKey(DataSpec(r.cfg.DataSection(st)))]
+func (r *Runner) stageData(st *config.Stage) (*Data, error) {
+	key, err := dataKey(r.cfg.DataSection(st))
+	if err != nil {
+		return nil, err
+	}
+	ds, ok := r.data[key]
+	if !ok {
+		return nil, fmt.Errorf("search: stage %q: its data set was not loaded", st.Name)
+	}
+	return ds, nil
 }
 
 // BaseData is the data set of the config's data section.
@@ -218,7 +241,7 @@ func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-func (r *Runner) runStage(ctx context.Context, st *Stage) error {
+func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 	h, err := loadHistory(r.db)
 	if err != nil {
 		return err
@@ -227,11 +250,11 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 	if err != nil {
 		return err
 	}
-	derived, err := json.Marshal(plan.Derived)
+	derived, err := config.EncodeDerived(plan.Derived)
 	if err != nil {
 		return err
 	}
-	spec, err := json.Marshal(stageJSON(st))
+	spec, err := config.EncodeStage(st)
 	if err != nil {
 		return err
 	}
@@ -245,7 +268,9 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 		rec.Reused = append(rec.Reused, t.Reused)
 		stored, ok := h.trials[t.ID]
 		if !ok {
-			stored = r.newTrial(t)
+			if stored, err = r.newTrial(t); err != nil {
+				return err
+			}
 			created = append(created, stored)
 		}
 		counts[stored.Status]++
@@ -274,7 +299,7 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 		}
 		g.Go(func() error {
 			err := r.runTrial(gctx, t)
-			if err != nil && err != gctx.Err() {
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 				// Name the trial a store error stopped the sweep at.
 				err = fmt.Errorf("search: trial %s: %w", t.ID, err)
 			}
@@ -287,13 +312,18 @@ func (r *Runner) runStage(ctx context.Context, st *Stage) error {
 	return ctx.Err()
 }
 
-func (r *Runner) newTrial(t *PlannedTrial) store.Trial {
-	cfg, _ := json.Marshal(TrainingSettings(t.Config))
+// newTrial is the store's record of a trial not trained yet; its config is
+// the settings part of the trial's encoding.
+func (r *Runner) newTrial(t *PlannedTrial) (store.Trial, error) {
+	settings, err := config.EncodeSettings(t.Config)
+	if err != nil {
+		return store.Trial{}, err
+	}
 	return store.Trial{
-		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: cfg,
+		ID: t.ID, Stage: t.Stage.Name, Index: t.Index, Params: t.Params, Config: settings,
 		Status: store.Pending, Seed: t.Config.Seed, SeedIndex: t.SeedIndex,
 		Precision: string(t.Config.Precision),
-	}
+	}, nil
 }
 
 // storeError marks a failure to write the database, which stops the sweep

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -40,9 +41,9 @@ search:
         lambda: {log10: [-4, -1]}
 `
 
-func parseConfig(t testing.TB, yaml string) Config {
+func parseConfig(t testing.TB, yaml string) config.Config {
 	t.Helper()
-	cfg, err := Parse(strings.NewReader(yaml), ParseOptions{File: "test.yaml", BaseDir: t.TempDir()})
+	cfg, err := config.Parse(strings.NewReader(yaml), config.ParseOptions{File: "test.yaml", BaseDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +51,7 @@ func parseConfig(t testing.TB, yaml string) Config {
 }
 
 // sweepRun opens (creating) the database at path and runs cfg into it.
-func sweepRun(ctx context.Context, t testing.TB, cfg Config, path string, opts RunOptions, tweak func(*Runner)) error {
+func sweepRun(ctx context.Context, t testing.TB, cfg config.Config, path string, opts RunOptions, tweak func(*Runner)) error {
 	t.Helper()
 	r, err := NewRunner(t.Context(), cfg, opts)
 	if err != nil {
@@ -260,7 +261,7 @@ func TestResumeAfterCancelIsExact(t *testing.T) {
 // slowly enough (a checkpoint every 3 updates) for the parent to kill it
 // mid-trial.
 func childSweep() int {
-	cfg, err := Parse(strings.NewReader(tinySweep), ParseOptions{File: "child.yaml"})
+	cfg, err := config.Parse(strings.NewReader(tinySweep), config.ParseOptions{File: "child.yaml"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/sweep-ml/sweep/pkg/config"
 )
 
-// Points returns the parameter sets of the stage's trials, in order, as
+// Points returns the parameter sets of stage st's trials, in order, as
 // actual values by setting name (lambda = 10^u for a log10 dimension).
 // Trial i depends only on (seed, stage name, i): for random and sobol
 // stages, n is the number of points and raising it only appends. For grid
@@ -16,22 +18,22 @@ import (
 // trials), so changing it changes the grid. refined holds the runner's
 // RefineRange of every refine dimension. Warnings report grid values
 // dropped as duplicates.
-func (st *Stage) Points(seed uint64, n int, refined map[string]Range) ([]map[string]float64, []string, error) {
+func Points(st *config.Stage, seed uint64, n int, refined map[string]config.Range) ([]map[string]float64, []string, error) {
 	if st.Best > 0 {
 		return nil, nil, fmt.Errorf("search: stage %q retrains the best configurations and has no points of its own", st.Name)
 	}
-	if n < 0 || n > maxTrials {
-		return nil, nil, fmt.Errorf("search: stage %q: %d points requested, want 0 to %d", st.Name, n, maxTrials)
+	if n < 0 || n > config.MaxTrials {
+		return nil, nil, fmt.Errorf("search: stage %q: %d points requested, want 0 to %d", st.Name, n, config.MaxTrials)
 	}
-	axes, err := st.axes(refined)
+	axes, err := axes(st, refined)
 	if err != nil {
 		return nil, nil, err
 	}
 	switch st.Sampler {
-	case Grid:
-		points, warnings := st.grid(axes, n)
+	case config.Grid:
+		points, warnings := grid(st, axes, n)
 		return points, warnings, nil
-	case Random:
+	case config.Random:
 		points := make([]map[string]float64, n)
 		for i := range points {
 			rng := rand.New(rand.NewPCG(mix("random", seed, st.Name, uint64(i))))
@@ -41,7 +43,7 @@ func (st *Stage) Points(seed uint64, n int, refined map[string]Range) ([]map[str
 			}
 		}
 		return points, nil, nil
-	case Sobol:
+	case config.Sobol:
 		if len(axes) > len(sobolDirections) {
 			return nil, nil, fmt.Errorf("search: stage %q: sobol supports at most %d dimensions, got %d", st.Name, len(sobolDirections), len(axes))
 		}
@@ -95,30 +97,30 @@ func mix(stream string, seed uint64, stage string, i uint64) (uint64, uint64) {
 // uniformly in [lo, hi], exponents for log kinds.
 type axis struct {
 	name     string
-	kind     DimKind
+	kind     config.DimKind
 	lo, hi   float64
-	values   []float64 // Choice and Const
+	values   []float64 // Choice and Const dimensions
 	vlo, vhi float64   // clamp bounds of loguniform values
 	integer  bool
 }
 
 // axes returns the stage's dimensions in name order.
-func (st *Stage) axes(refined map[string]Range) ([]axis, error) {
+func axes(st *config.Stage, refined map[string]config.Range) ([]axis, error) {
 	axes := make([]axis, 0, len(st.Space))
 	for _, d := range st.Space {
-		if reason := d.check(); reason != "" {
-			return nil, fmt.Errorf("search: stage %q: %s: %s: %w", st.Name, d.Name, reason, ErrInvalidConfig)
+		if reason := d.Check(); reason != "" {
+			return nil, fmt.Errorf("search: stage %q: %s: %s: %w", st.Name, d.Name, reason, config.ErrInvalid)
 		}
-		a := axis{name: d.Name, kind: d.Kind, lo: d.Lo, hi: d.Hi, values: d.Values, integer: integer(d.Name),
+		a := axis{name: d.Name, kind: d.Kind, lo: d.Lo, hi: d.Hi, values: d.Values, integer: config.Integer(d.Name),
 			vlo: math.Inf(-1), vhi: math.Inf(1)}
 		switch {
 		case d.Refine:
 			r, ok := refined[d.Name]
-			if !ok || !finite(r.Lo) || !finite(r.Hi) || r.Lo > r.Hi {
-				return nil, fmt.Errorf("search: stage %q: %s: refine needs a finite refined range, got %v: %w", st.Name, d.Name, r, ErrInvalidConfig)
+			if !ok || math.IsNaN(r.Lo) || math.IsInf(r.Lo, 0) || math.IsNaN(r.Hi) || math.IsInf(r.Hi, 0) || r.Lo > r.Hi {
+				return nil, fmt.Errorf("search: stage %q: %s: refine needs a finite refined range, got %v: %w", st.Name, d.Name, r, config.ErrInvalid)
 			}
 			a.lo, a.hi = r.Lo, r.Hi
-		case d.Kind == LogUniform:
+		case d.Kind == config.LogUniform:
 			a.lo, a.hi, a.vlo, a.vhi = math.Log10(d.Lo), math.Log10(d.Hi), d.Lo, d.Hi
 		}
 		axes = append(axes, a)
@@ -129,7 +131,7 @@ func (st *Stage) axes(refined map[string]Range) ([]axis, error) {
 // value maps a point u of the sampling space to the setting's value.
 func (a axis) value(u float64) float64 {
 	v := u
-	if a.kind.log() {
+	if a.kind.Log() {
 		v = math.Pow(10, u)
 	}
 	v = min(max(v, a.vlo), a.vhi)
@@ -142,26 +144,28 @@ func (a axis) value(u float64) float64 {
 // at maps x in [0, 1) to a value, uniformly in the sampling space.
 func (a axis) at(x float64) float64 {
 	switch a.kind {
-	case Const:
+	case config.Const:
 		return a.values[0]
-	case Choice:
+	case config.Choice:
 		return a.values[min(int(x*float64(len(a.values))), len(a.values)-1)]
-	case Int:
+	case config.Int:
 		span := a.hi - a.lo
 		return a.lo + min(math.Floor(x*(span+1)), span)
 	}
-	return a.value(a.lo + x*(a.hi-a.lo))
+	// float64(...) forbids fusing into an FMA: points are trial ids, so
+	// they must not depend on the CPU (amd64 never fuses; arm64 may).
+	return a.value(a.lo + float64(x*(a.hi-a.lo)))
 }
 
 // gridValues returns t evenly spaced values, endpoints included (the
 // midpoint for t = 1).
 func (a axis) gridValues(t int) []float64 {
 	switch a.kind {
-	case Const:
+	case config.Const:
 		return a.values[:1]
-	case Choice:
+	case config.Choice:
 		return a.values
-	case Int:
+	case config.Int:
 		if count := a.hi - a.lo + 1; count <= float64(t) {
 			vs := make([]float64, int(count))
 			for k := range vs {
@@ -176,9 +180,9 @@ func (a axis) gridValues(t int) []float64 {
 		if t > 1 {
 			// This form of lerp hits both endpoints exactly.
 			f := float64(k) / float64(t-1)
-			u = a.lo*(1-f) + a.hi*f
+			u = float64(a.lo*(1-f)) + float64(a.hi*f) // unfused, as in at
 		}
-		if a.kind == Int {
+		if a.kind == config.Int {
 			vs[k] = math.Round(u)
 		} else {
 			vs[k] = a.value(u)
@@ -189,7 +193,7 @@ func (a axis) gridValues(t int) []float64 {
 
 // grid returns the cartesian product of the axes' grid values, the first
 // axis (by name) varying slowest.
-func (st *Stage) grid(axes []axis, t int) ([]map[string]float64, []string) {
+func grid(st *config.Stage, axes []axis, t int) ([]map[string]float64, []string) {
 	if t == 0 {
 		return nil, nil
 	}
@@ -207,7 +211,7 @@ func (st *Stage) grid(axes []axis, t int) ([]map[string]float64, []string) {
 		}
 		if dropped := len(vs) - len(values[i]); dropped > 0 {
 			how := ""
-			if a.integer && a.kind != Choice {
+			if a.integer && a.kind != config.Choice {
 				how = " after rounding to integers"
 			}
 			warnings = append(warnings, fmt.Sprintf("search: stage %q: %s: %d of %d grid values are duplicates%s and were dropped",

@@ -5,15 +5,17 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/config"
 )
 
-func stage(sampler Sampler, trials int, dims ...Dimension) *Stage {
-	return &Stage{Name: "s", Sampler: sampler, Trials: trials, Seeds: 1, Space: dims}
+func stage(sampler config.Sampler, trials int, dims ...config.Dimension) *config.Stage {
+	return &config.Stage{Name: "s", Sampler: sampler, Trials: trials, Seeds: 1, Space: dims}
 }
 
-func points(t *testing.T, st *Stage, seed uint64, n int) []map[string]float64 {
+func points(t *testing.T, st *config.Stage, seed uint64, n int) []map[string]float64 {
 	t.Helper()
-	pts, warnings, err := st.Points(seed, n, nil)
+	pts, warnings, err := Points(st, seed, n, nil)
 	if err != nil || len(warnings) > 0 {
 		t.Fatalf("Points: %v %v", warnings, err)
 	}
@@ -29,24 +31,24 @@ func column(pts []map[string]float64, name string) []float64 {
 }
 
 func TestGridLogSpacingAndEndpoints(t *testing.T) {
-	st := stage(Grid, 5, Dimension{Name: "lambda", Kind: Log10, Lo: -5, Hi: -1})
+	st := stage(config.Grid, 5, config.Dimension{Name: "lambda", Kind: config.Log10, Lo: -5, Hi: -1})
 	got := column(points(t, st, 1, 5), "lambda")
 	want := []float64{1e-5, 1e-4, 1e-3, 1e-2, 1e-1}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 	// loguniform bounds are values; the endpoints come out exactly.
-	st = stage(Grid, 3, Dimension{Name: "eta_max", Kind: LogUniform, Lo: 0.003, Hi: 0.7})
+	st = stage(config.Grid, 3, config.Dimension{Name: "eta_max", Kind: config.LogUniform, Lo: 0.003, Hi: 0.7})
 	if got := column(points(t, st, 1, 3), "eta_max"); got[0] != 0.003 || got[2] != 0.7 || math.Abs(got[1]-math.Sqrt(0.003*0.7)) > 1e-15 {
 		t.Errorf("loguniform grid %v", got)
 	}
 }
 
 func TestGridMidpointForOneTrial(t *testing.T) {
-	st := stage(Grid, 1,
-		Dimension{Name: "lambda", Kind: Log10, Lo: -5, Hi: -1},
-		Dimension{Name: "gamma", Kind: Uniform, Lo: 0.5, Hi: 1},
-		Dimension{Name: "hidden", Kind: Int, Lo: 10, Hi: 21})
+	st := stage(config.Grid, 1,
+		config.Dimension{Name: "lambda", Kind: config.Log10, Lo: -5, Hi: -1},
+		config.Dimension{Name: "gamma", Kind: config.Uniform, Lo: 0.5, Hi: 1},
+		config.Dimension{Name: "hidden", Kind: config.Int, Lo: 10, Hi: 21})
 	got := points(t, st, 1, 1)
 	want := []map[string]float64{{"lambda": 1e-3, "gamma": 0.75, "hidden": 16}}
 	if !reflect.DeepEqual(got, want) {
@@ -55,10 +57,10 @@ func TestGridMidpointForOneTrial(t *testing.T) {
 }
 
 func TestGridProductInNameOrder(t *testing.T) {
-	st := stage(Grid, 2,
-		Dimension{Name: "lambda", Kind: Uniform, Lo: 0, Hi: 1},
-		Dimension{Name: "batch_size", Kind: Choice, Values: []float64{50, 100, 200}},
-		Dimension{Name: "cycles", Kind: Const, Values: []float64{3}})
+	st := stage(config.Grid, 2,
+		config.Dimension{Name: "lambda", Kind: config.Uniform, Lo: 0, Hi: 1},
+		config.Dimension{Name: "batch_size", Kind: config.Choice, Values: []float64{50, 100, 200}},
+		config.Dimension{Name: "cycles", Kind: config.Const, Values: []float64{3}})
 	got := points(t, st, 1, 2)
 	var want []map[string]float64
 	for _, b := range []float64{50, 100, 200} {
@@ -66,7 +68,7 @@ func TestGridProductInNameOrder(t *testing.T) {
 			want = append(want, map[string]float64{"batch_size": b, "cycles": 3, "lambda": l})
 		}
 	}
-	// Points takes the space as given; Parse sorts it by name.
+	// Points takes the space as given; config.Parse sorts it by name.
 	st.Space[0], st.Space[1] = st.Space[1], st.Space[0]
 	got = points(t, st, 1, 2)
 	if !reflect.DeepEqual(got, want) {
@@ -76,20 +78,20 @@ func TestGridProductInNameOrder(t *testing.T) {
 
 func TestGridIntegers(t *testing.T) {
 	// Fewer integers than trials: all of them.
-	st := stage(Grid, 8, Dimension{Name: "cycles", Kind: Int, Lo: 1, Hi: 3})
+	st := stage(config.Grid, 8, config.Dimension{Name: "cycles", Kind: config.Int, Lo: 1, Hi: 3})
 	if got := column(points(t, st, 1, 8), "cycles"); !reflect.DeepEqual(got, []float64{1, 2, 3}) {
 		t.Errorf("small int range %v", got)
 	}
 	// More: evenly spaced, rounded.
-	st = stage(Grid, 4, Dimension{Name: "hidden", Kind: Int, Lo: 10, Hi: 20})
+	st = stage(config.Grid, 4, config.Dimension{Name: "hidden", Kind: config.Int, Lo: 10, Hi: 20})
 	if got := column(points(t, st, 1, 4), "hidden"); !reflect.DeepEqual(got, []float64{10, 13, 17, 20}) {
 		t.Errorf("large int range %v", got)
 	}
 }
 
 func TestGridRoundingDropsDuplicatesWithAWarning(t *testing.T) {
-	st := stage(Grid, 8, Dimension{Name: "hidden", Kind: Log10, Lo: 1, Hi: 1.2})
-	pts, warnings, err := st.Points(1, 8, nil)
+	st := stage(config.Grid, 8, config.Dimension{Name: "hidden", Kind: config.Log10, Lo: 1, Hi: 1.2})
+	pts, warnings, err := Points(st, 1, 8, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,14 +105,14 @@ func TestGridRoundingDropsDuplicatesWithAWarning(t *testing.T) {
 }
 
 func TestRandomIsSeededPerStageAndTrial(t *testing.T) {
-	dims := []Dimension{
-		{Name: "lambda", Kind: Log10, Lo: -5, Hi: -1},
-		{Name: "hidden", Kind: Int, Lo: 10, Hi: 100},
-		{Name: "eta_max", Kind: LogUniform, Lo: 1e-3, Hi: 1e-1},
-		{Name: "batch_size", Kind: Choice, Values: []float64{50, 100}},
-		{Name: "gamma", Kind: Uniform, Lo: 0.9, Hi: 1},
+	dims := []config.Dimension{
+		{Name: "lambda", Kind: config.Log10, Lo: -5, Hi: -1},
+		{Name: "hidden", Kind: config.Int, Lo: 10, Hi: 100},
+		{Name: "eta_max", Kind: config.LogUniform, Lo: 1e-3, Hi: 1e-1},
+		{Name: "batch_size", Kind: config.Choice, Values: []float64{50, 100}},
+		{Name: "gamma", Kind: config.Uniform, Lo: 0.9, Hi: 1},
 	}
-	st := stage(Random, 50, dims...)
+	st := stage(config.Random, 50, dims...)
 	a := points(t, st, 111, 50)
 	if b := points(t, st, 111, 50); !reflect.DeepEqual(a, b) {
 		t.Error("same seed, different points")
@@ -118,7 +120,7 @@ func TestRandomIsSeededPerStageAndTrial(t *testing.T) {
 	if b := points(t, st, 112, 50); reflect.DeepEqual(a[0], b[0]) {
 		t.Error("another seed, same first point")
 	}
-	other := stage(Random, 50, dims...)
+	other := stage(config.Random, 50, dims...)
 	other.Name = "t"
 	if b := points(t, other, 111, 50); reflect.DeepEqual(a[0], b[0]) {
 		t.Error("another stage name, same first point")
@@ -130,13 +132,13 @@ func TestRandomIsSeededPerStageAndTrial(t *testing.T) {
 	}
 }
 
-func checkBounds(t *testing.T, pts []map[string]float64, dims []Dimension) {
+func checkBounds(t *testing.T, pts []map[string]float64, dims []config.Dimension) {
 	t.Helper()
 	for _, p := range pts {
 		for _, d := range dims {
 			v := p[d.Name]
-			lo, hi, _ := d.extremes()
-			if v < lo || v > hi || (integer(d.Name) && v != math.Round(v)) {
+			lo, hi, _ := d.Extremes()
+			if v < lo || v > hi || (config.Integer(d.Name) && v != math.Round(v)) {
 				t.Errorf("%s = %v outside [%v, %v]", d.Name, v, lo, hi)
 			}
 		}
@@ -144,8 +146,8 @@ func checkBounds(t *testing.T, pts []map[string]float64, dims []Dimension) {
 }
 
 func TestMorePointsOnlyAppend(t *testing.T) {
-	dims := []Dimension{{Name: "lambda", Kind: Log10, Lo: -5, Hi: -1}, {Name: "hidden", Kind: Int, Lo: 10, Hi: 100}}
-	for _, sampler := range []Sampler{Random, Sobol} {
+	dims := []config.Dimension{{Name: "lambda", Kind: config.Log10, Lo: -5, Hi: -1}, {Name: "hidden", Kind: config.Int, Lo: 10, Hi: 100}}
+	for _, sampler := range []config.Sampler{config.Random, config.Sobol} {
 		st := stage(sampler, 40, dims...)
 		long := points(t, st, 5, 40)
 		for _, n := range []int{1, 7, 8, 33} {
@@ -158,7 +160,7 @@ func TestMorePointsOnlyAppend(t *testing.T) {
 
 func TestSobolStratifies(t *testing.T) {
 	const n = 64
-	st := stage(Sobol, n, Dimension{Name: "gamma", Kind: Uniform, Lo: 0, Hi: 1}, Dimension{Name: "lambda", Kind: Uniform, Lo: 0, Hi: 1})
+	st := stage(config.Sobol, n, config.Dimension{Name: "gamma", Kind: config.Uniform, Lo: 0, Hi: 1}, config.Dimension{Name: "lambda", Kind: config.Uniform, Lo: 0, Hi: 1})
 	pts := points(t, st, 9, n)
 	// Each interval of width 1/n holds exactly one point in each dimension,
 	// and each 8x8 cell of the unit square holds exactly one point.
@@ -203,28 +205,28 @@ func TestSobolEveryDimensionStratifies(t *testing.T) {
 }
 
 func TestSobolValuesWithinBounds(t *testing.T) {
-	dims := []Dimension{
-		{Name: "lambda", Kind: LogUniform, Lo: 1e-5, Hi: 1e-1},
-		{Name: "batch_size", Kind: Int, Lo: 20, Hi: 30},
-		{Name: "cycles", Kind: Choice, Values: []float64{1, 2, 3}},
-		{Name: "hidden", Kind: Uniform, Lo: 10, Hi: 12},
+	dims := []config.Dimension{
+		{Name: "lambda", Kind: config.LogUniform, Lo: 1e-5, Hi: 1e-1},
+		{Name: "batch_size", Kind: config.Int, Lo: 20, Hi: 30},
+		{Name: "cycles", Kind: config.Choice, Values: []float64{1, 2, 3}},
+		{Name: "hidden", Kind: config.Uniform, Lo: 10, Hi: 12},
 	}
-	checkBounds(t, points(t, stage(Sobol, 100, dims...), 3, 100), dims)
+	checkBounds(t, points(t, stage(config.Sobol, 100, dims...), 3, 100), dims)
 }
 
 func TestRefine(t *testing.T) {
-	r := RefineRange([]float64{1e-4, 1e-3, 3e-4}, Log10, 0.25)
+	r := RefineRange([]float64{1e-4, 1e-3, 3e-4}, config.Log10, 0.25)
 	if math.Abs(r.Lo+4.25) > 1e-12 || math.Abs(r.Hi+2.75) > 1e-12 {
 		t.Errorf("log refine %+v", r)
 	}
-	if r := RefineRange([]float64{0.5, 0.7}, Uniform, 0.1); r != (Range{0.4, 0.7999999999999999}) && r != (Range{0.4, 0.8}) {
+	if r := RefineRange([]float64{0.5, 0.7}, config.Uniform, 0.1); r != (config.Range{Lo: 0.4, Hi: 0.7999999999999999}) && r != (config.Range{Lo: 0.4, Hi: 0.8}) {
 		t.Errorf("uniform refine %+v", r)
 	}
-	st := stage(Random, 20, Dimension{Name: "lambda", Kind: Log10, Refine: true})
-	if _, _, err := st.Points(1, 20, nil); err == nil {
+	st := stage(config.Random, 20, config.Dimension{Name: "lambda", Kind: config.Log10, Refine: true})
+	if _, _, err := Points(st, 1, 20, nil); err == nil {
 		t.Error("refine dimension without a range accepted")
 	}
-	pts, _, err := st.Points(1, 20, map[string]Range{"lambda": {-4.25, -2.75}})
+	pts, _, err := Points(st, 1, 20, map[string]config.Range{"lambda": {Lo: -4.25, Hi: -2.75}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,8 +238,8 @@ func TestRefine(t *testing.T) {
 }
 
 func TestPointsOfABestStage(t *testing.T) {
-	st := &Stage{Name: "final", Best: 1}
-	if _, _, err := st.Points(1, 1, nil); err == nil || !strings.Contains(err.Error(), "best") {
+	st := &config.Stage{Name: "final", Best: 1}
+	if _, _, err := Points(st, 1, 1, nil); err == nil || !strings.Contains(err.Error(), "best") {
 		t.Errorf("got %v", err)
 	}
 }

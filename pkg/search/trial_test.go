@@ -1,16 +1,26 @@
 package search
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 func TestTrialIDStability(t *testing.T) {
+	TrialID := func(tc train.Config, fp string) string {
+		t.Helper()
+		id, err := TrialID(tc, fp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
 	parse := func(yaml string) train.Config {
 		t.Helper()
-		c, err := Parse(strings.NewReader(yaml), ParseOptions{File: "t.yaml"})
+		c, err := config.Parse(strings.NewReader(yaml), config.ParseOptions{File: "t.yaml"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -47,5 +57,63 @@ func TestTrialIDStability(t *testing.T) {
 	}
 	if TrialID(a, "other data") == base {
 		t.Error("changing the data fingerprint kept the id")
+	}
+}
+
+// Every sampled value of every numeric setting survives the trial
+// encoding: encode, decode and encode again give the same bytes, and the id
+// is the hash of those bytes.
+func TestSampledTrialsRoundTrip(t *testing.T) {
+	c, err := config.Parse(strings.NewReader(`
+search:
+  stages:
+    - name: s
+      sampler: random
+      trials: 300
+      space:
+        hidden: {int: [1, 300]}
+        batch_size: {choice: [1, 7, 100]}
+        eta_min: {loguniform: [1e-9, 1e-5]}
+        eta_max: {log10: [-3, 1]}
+        step_size: {int: [1, 100000]}
+        cycles: {int: [1, 50]}
+        lambda: {log10: [-9, 0]}
+        records_per_cycle: {int: [1, 100]}
+        gamma: {uniform: [0.5, 1]}
+      training: {schedule: exp_range}
+`), config.ParseOptions{File: "s.yaml"})
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &c.Search.Stages[0]
+	points, _, err := Points(st, c.Seed, st.Trials, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range points {
+		tc, err := c.TrainConfig(st, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := config.Trial{Settings: tc, Data: "fp", Numerics: train.AlgorithmVersion}
+		b, err := config.EncodeTrial(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := config.DecodeTrial(b)
+		if err != nil || back != tr {
+			t.Fatalf("%s decodes to %+v, %v", b, back, err)
+		}
+		again, _ := config.EncodeTrial(back)
+		if !bytes.Equal(again, b) {
+			t.Fatalf("%s re-encodes as %s", b, again)
+		}
+		id, err := TrialID(tc, "fp")
+		if err != nil || id != config.TrialID(b) {
+			t.Fatalf("TrialID %s, %v; the hash of the encoding is %s", id, err, config.TrialID(b))
+		}
 	}
 }

@@ -1,12 +1,11 @@
 package search
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -96,18 +95,17 @@ func (r *Runner) inferNumerics(db *store.DB, sw store.Sweep) (int, error) {
 	return 0, nil
 }
 
-// trialIDFor is TrialID from a trial's stored settings (the JSON of
-// TrainingSettings) under a given numerics version; "" if they are not
-// JSON. TestTrialIDForStoredSettings keeps the two in step.
+// trialIDFor is the id of a trial from its stored settings under a given
+// numerics version, through the one canonical encoding; "" if the settings
+// do not decode.
 func trialIDFor(version int, dataFingerprint string, training json.RawMessage) string {
-	canonical, err := json.Marshal(map[string]any{
-		"algorithm_version": version,
-		"data":              dataFingerprint,
-		"training":          training,
-	})
+	tc, err := config.DecodeSettings(training)
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(canonical)
-	return hex.EncodeToString(sum[:12])
+	enc, err := config.EncodeTrial(config.Trial{Settings: tc, Data: dataFingerprint, Numerics: version})
+	if err != nil {
+		return ""
+	}
+	return config.TrialID(enc)
 }

@@ -12,6 +12,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -24,14 +25,18 @@ func TestTrialIDForStoredSettings(t *testing.T) {
 	updates := train.DefaultConfig()
 	updates.StepSize, updates.Lambda, updates.Precision = train.StepSize{Updates: 37}, 1.2345678e-7, train.Float64
 	for i, tc := range []train.Config{train.DefaultConfig(), epochs, updates} {
-		stored, err := json.Marshal(TrainingSettings(tc))
+		stored, err := config.EncodeSettings(tc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := trialIDFor(train.AlgorithmVersion, "fp", stored), TrialID(tc, "fp"); got != want {
+		want, err := TrialID(tc, "fp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := trialIDFor(train.AlgorithmVersion, "fp", stored); got != want {
 			t.Errorf("config %d: id from stored settings %s, TrialID %s", i, got, want)
 		}
-		if trialIDFor(train.AlgorithmVersion-1, "fp", stored) == TrialID(tc, "fp") {
+		if trialIDFor(train.AlgorithmVersion-1, "fp", stored) == want {
 			t.Errorf("config %d: the id does not depend on the numerics version", i)
 		}
 	}

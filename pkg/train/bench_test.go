@@ -36,12 +36,12 @@ func cifarShaped(b *testing.B, n, nVal int) *Dataset {
 		}
 		return e
 	}
-	data := Data{D: d, K: k, Train: split(n), Val: split(nVal), Test: split(1000),
-		Mean: make([]float64, d), Std: make([]float64, d)}
+	trainSplit, val, test := split(n), split(nVal), split(1000)
+	mean, std := make([]float64, d), make([]float64, d)
 	for j := range d {
-		data.Mean[j], data.Std[j] = 127.5, 73.9
+		mean[j], std[j] = 127.5, 73.9
 	}
-	ds, err := Prepare(data)
+	ds, err := Prepare(k, mean, std, trainSplit, val, test)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -98,6 +98,12 @@ func DefaultConfig() Config {
 const (
 	MaxHidden = 1 << 16
 	MaxCycles = 10000
+	// MaxUpdates bounds a run's updates: 2^31 updates of a batch of 100
+	// already take weeks, and every step count fits an int32.
+	MaxUpdates = 1 << 31
+	// MaxRecords bounds a run's recorded points (step 0 included): the
+	// history is allocated up front, 72 bytes a point.
+	MaxRecords = 1_000_000
 )
 
 // ErrInvalidConfig is wrapped by every error Validate returns.
@@ -146,12 +152,26 @@ func (c Config) Validate(nTrain int) error {
 		return bad("training.gamma", "must be in (0, 1], got %g", c.Gamma)
 	case c.Precision != Float64 && c.Precision != Float32:
 		return bad("training.precision", "must be float64 or float32, got %q", c.Precision)
+	case c.RecordsPerCycle > (MaxRecords-1)/c.Cycles:
+		return bad("training.records_per_cycle", "1 + training.cycles %d x training.records_per_cycle %d is more than %d recorded points",
+			c.Cycles, c.RecordsPerCycle, MaxRecords)
 	}
+	// Without the data an epoch is at least one update, so the bound on
+	// epochs is a necessary condition; with it the bound is exact.
+	ns := c.StepSize.Updates + c.StepSize.Epochs
 	if nTrain > 0 {
 		perEpoch := nTrain / c.BatchSize
-		if ns := c.StepSize.Resolve(perEpoch); c.RecordsPerCycle > 2*ns {
-			return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, 2*ns)
+		if c.StepSize.Epochs > MaxUpdates/perEpoch {
+			return bad("training.step_size", "%s of %d updates each is more than %d updates", c.StepSize, perEpoch, MaxUpdates)
 		}
+		ns = c.StepSize.Resolve(perEpoch)
+	}
+	if ns > MaxUpdates/(2*c.Cycles) {
+		return bad("training.step_size", "training.cycles %d x 2 x training.step_size %s is more than %d updates",
+			c.Cycles, c.StepSize, MaxUpdates)
+	}
+	if nTrain > 0 && c.RecordsPerCycle > 2*ns {
+		return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, 2*ns)
 	}
 	return nil
 }

@@ -13,15 +13,6 @@ type Examples struct {
 	N      int
 }
 
-// Data is a loaded data set before preparation. Mean and Std are the
-// per-feature statistics of the training split in raw pixel units, Std
-// already guarded against zero: x = (pixel - Mean) / Std.
-type Data struct {
-	D, K             int
-	Mean, Std        []float64
-	Train, Val, Test Examples
-}
-
 // Dataset is a data set prepared for training: the training and validation
 // splits normalised once into float32 rows, shared read-only by every trial
 // so that no trial copies or re-normalises the data. The test split stays in
@@ -47,16 +38,20 @@ func (ds *Dataset) NVal() int { return len(ds.ValY) }
 // ErrData is wrapped by every error about a data set's shape.
 var ErrData = errors.New("invalid data set")
 
-// Prepare checks d's shapes and normalises its training and validation
-// splits.
-func Prepare(d Data) (*Dataset, error) {
-	if d.D < 1 || d.K < 2 {
-		return nil, fmt.Errorf("train: %w: need at least 1 feature and 2 classes, got d=%d K=%d", ErrData, d.D, d.K)
+// Prepare checks a loaded data set's shapes and returns it ready for
+// training, its training and validation splits normalised. k is the number
+// of classes; mean and std are the per-feature statistics of the training
+// split in raw pixel units, one per feature, std already guarded against
+// zero: x = (pixel - mean) / std.
+func Prepare(k int, mean, std []float64, trainSplit, val, test Examples) (*Dataset, error) {
+	d := len(mean)
+	if d < 1 || k < 2 {
+		return nil, fmt.Errorf("train: %w: need at least 1 feature and 2 classes, got d=%d K=%d", ErrData, d, k)
 	}
-	if len(d.Mean) != d.D || len(d.Std) != d.D {
-		return nil, fmt.Errorf("train: %w: %d features but %d means and %d standard deviations", ErrData, d.D, len(d.Mean), len(d.Std))
+	if len(std) != d {
+		return nil, fmt.Errorf("train: %w: %d features but %d means and %d standard deviations", ErrData, d, len(mean), len(std))
 	}
-	for j, s := range d.Std {
+	for j, s := range std {
 		if !(s > 0) {
 			return nil, fmt.Errorf("train: %w: standard deviation of feature %d is %g; guard it before training", ErrData, j, s)
 		}
@@ -64,24 +59,24 @@ func Prepare(d Data) (*Dataset, error) {
 	for _, s := range []struct {
 		name string
 		e    Examples
-	}{{"training", d.Train}, {"validation", d.Val}, {"test", d.Test}} {
+	}{{"training", trainSplit}, {"validation", val}, {"test", test}} {
 		if s.e.N < 1 {
 			return nil, fmt.Errorf("train: %w: the %s split is empty", ErrData, s.name)
 		}
-		if len(s.e.Pixels) != s.e.N*d.D || len(s.e.Labels) != s.e.N {
-			return nil, fmt.Errorf("train: %w: the %s split has %d pixels and %d labels for %d examples of %d features", ErrData, s.name, len(s.e.Pixels), len(s.e.Labels), s.e.N, d.D)
+		if len(s.e.Pixels) != s.e.N*d || len(s.e.Labels) != s.e.N {
+			return nil, fmt.Errorf("train: %w: the %s split has %d pixels and %d labels for %d examples of %d features", ErrData, s.name, len(s.e.Pixels), len(s.e.Labels), s.e.N, d)
 		}
 		for i, y := range s.e.Labels {
-			if int(y) >= d.K {
-				return nil, fmt.Errorf("train: %w: %s example %d has label %d, want < %d", ErrData, s.name, i, y, d.K)
+			if int(y) >= k {
+				return nil, fmt.Errorf("train: %w: %s example %d has label %d, want < %d", ErrData, s.name, i, y, k)
 			}
 		}
 	}
 	return &Dataset{
-		D: d.D, K: d.K, Mean: d.Mean, Std: d.Std,
-		TrainX: normalise(d.Train.Pixels, d.Mean, d.Std), TrainY: d.Train.Labels,
-		ValX: normalise(d.Val.Pixels, d.Mean, d.Std), ValY: d.Val.Labels,
-		Test: d.Test,
+		D: d, K: k, Mean: mean, Std: std,
+		TrainX: normalise(trainSplit.Pixels, mean, std), TrainY: trainSplit.Labels,
+		ValX: normalise(val.Pixels, mean, std), ValY: val.Labels,
+		Test: test,
 	}, nil
 }
 

@@ -30,20 +30,20 @@ func syntheticDataset(t testing.TB, n, d, k int, seed uint64) *Dataset {
 		}
 		return e
 	}
-	data := Data{D: d, K: k, Train: split(n), Val: split(n / 5), Test: split(n / 5)}
-	data.Mean, data.Std = make([]float64, d), make([]float64, d)
+	trainSplit, val, test := split(n), split(n/5), split(n/5)
+	means, stds := make([]float64, d), make([]float64, d)
 	for j := range d {
 		var s, s2 float64
 		for i := range n {
-			v := float64(data.Train.Pixels[i*d+j])
+			v := float64(trainSplit.Pixels[i*d+j])
 			s += v
 			s2 += v * v
 		}
 		mean := s / float64(n)
-		data.Mean[j] = mean
-		data.Std[j] = max(1, math.Sqrt(s2/float64(n)-mean*mean))
+		means[j] = mean
+		stds[j] = max(1, math.Sqrt(s2/float64(n)-mean*mean))
 	}
-	ds, err := Prepare(data)
+	ds, err := Prepare(k, means, stds, trainSplit, val, test)
 	if err != nil {
 		t.Fatal(err)
 	}

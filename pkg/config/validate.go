@@ -1,4 +1,4 @@
-package search
+package config
 
 import (
 	"errors"
@@ -9,13 +9,13 @@ import (
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
-// maxTrials bounds a stage's trials and a grid's points: far more than a
+// MaxTrials bounds a stage's trials and a grid's points: far more than a
 // sweep of small networks can train, small enough to enumerate.
-const maxTrials = 1_000_000
+const MaxTrials = 1_000_000
 
 // Validate checks every setting, the effective settings of every stage and
 // the bounds of every space, so that a sweep fails before it trains. It
-// returns the first problem as a *ConfigError.
+// returns the first problem as a *FieldError.
 func (c Config) Validate() error {
 	if c.Name == "" {
 		return c.errorf("name", "must not be empty")
@@ -88,9 +88,9 @@ func (c Config) checkData(d DataSection, key func(string) string) error {
 func (c Config) checkTraining(tc train.Config, key func(string) string) error {
 	var te *train.ConfigError
 	if err := tc.Validate(0); errors.As(err, &te) {
-		return c.errorf(key(te.Key), "%s", te.Reason)
+		return c.wrapf(te, key(te.Key), "%s", te.Reason)
 	} else if err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
 }
@@ -121,12 +121,12 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 		if st.Sampler != Grid && st.Sampler != Random && st.Sampler != Sobol {
 			return c.errorf(at("sampler"), "must be grid, random or sobol, got %q", st.Sampler)
 		}
-		if st.Trials < 1 || st.Trials > maxTrials {
-			return c.errorf(at("trials"), "must be between 1 and %d, got %d", maxTrials, st.Trials)
+		if st.Trials < 1 || st.Trials > MaxTrials {
+			return c.errorf(at("trials"), "must be between 1 and %d, got %d", MaxTrials, st.Trials)
 		}
 	}
-	if st.Seeds < 1 || st.Seeds > maxTrials {
-		return c.errorf(at("seeds"), "must be between 1 and %d, got %d", maxTrials, st.Seeds)
+	if st.Seeds < 1 || st.Seeds > MaxTrials {
+		return c.errorf(at("seeds"), "must be between 1 and %d, got %d", MaxTrials, st.Seeds)
 	}
 	if st.After == st.Name {
 		return c.errorf(at("after"), "a stage cannot follow itself")
@@ -143,8 +143,8 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 		return err
 	}
 	tc := c.Training
-	if err := st.Training.applyTo(&tc); err != nil {
-		return c.errorf(at("training"), "%v", err)
+	if err := st.Training.ApplyTo(&tc); err != nil {
+		return c.wrapf(err, at("training"), "%s", err)
 	}
 	if err := c.checkTraining(tc, at); err != nil {
 		return err
@@ -182,7 +182,7 @@ func (c Config) checkSpace(st *Stage) error {
 			return c.errorf(dp, "appears twice in the space")
 		}
 		seen[d.Name] = true
-		if reason := d.check(); reason != "" {
+		if reason := d.Check(); reason != "" {
 			return c.errorf(dp, "%s", reason)
 		}
 		if d.Refine {
@@ -206,8 +206,8 @@ func (c Config) checkSpace(st *Stage) error {
 		}
 	}
 	if st.Sampler == Grid {
-		if n := gridSize(st.Space, st.Trials); n > maxTrials {
-			return c.errorf(path+".trials", "the grid has %.0f points, more than %d", n, maxTrials)
+		if n := gridSize(st.Space, st.Trials); n > MaxTrials {
+			return c.errorf(path+".trials", "the grid has %.0f points, more than %d", n, MaxTrials)
 		}
 	}
 	return nil
@@ -221,7 +221,7 @@ func (c Config) checkCorners(st *Stage, tc train.Config) error {
 	var dims []Dimension
 	var los, his []float64
 	for _, d := range st.Space {
-		if lo, hi, ok := d.extremes(); ok {
+		if lo, hi, ok := d.Extremes(); ok {
 			dims, los, his = append(dims, d), append(los, lo), append(his, hi)
 		}
 	}
@@ -236,7 +236,7 @@ func (c Config) checkCorners(st *Stage, tc train.Config) error {
 			}
 			values[d.Name] = x
 			if err := setParam(&cfg, d.Name, x); err != nil {
-				return c.errorf(st.path()+".space."+d.Name, "%v", err)
+				return c.wrapf(err, st.path()+".space."+d.Name, "%s", err)
 			}
 		}
 		var te *train.ConfigError
@@ -248,7 +248,7 @@ func (c Config) checkCorners(st *Stage, tc train.Config) error {
 			if _, ok := values[blame]; !ok {
 				blame = dims[0].Name
 			}
-			return c.errorf(st.path()+".space."+blame, "the range reaches %s=%s: %s", blame, fmtNum(values[blame]), te.Reason)
+			return c.wrapf(te, st.path()+".space."+blame, "the range reaches %s=%s: %s", blame, fmtNum(values[blame]), te.Reason)
 		}
 	}
 	return nil

@@ -1,4 +1,4 @@
-package search
+package config
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -28,29 +28,29 @@ type ParseOptions struct {
 func Load(path string) (Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, fmt.Errorf("search: %w", err)
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
 	c, err := Parse(f, ParseOptions{File: path, BaseDir: filepath.Dir(path)})
 	if err == nil && len(c.pos) == 0 {
 		// A config file with no settings is a mistake (the wrong file, an
 		// unsaved editor), not a request for the default sweep.
-		return c, &ConfigError{File: path, Reason: "the file sets nothing (sweep init writes a starter config)"}
+		return c, &FieldError{File: path, Reason: "the file sets nothing (sweep init writes a starter config)"}
 	}
 	return c, err
 }
 
 // Parse reads a config: Default() overlaid with the YAML document in r. It
 // checks the structure (known keys, types, shapes); Validate checks the
-// values. Errors are *ConfigError.
+// values. Errors are *FieldError.
 func Parse(r io.Reader, opts ParseOptions) (Config, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return Config{}, fmt.Errorf("search: reading %s: %w", opts.File, err)
+		return Config{}, fmt.Errorf("config: reading %s: %w", opts.File, err)
 	}
 	base, err := filepath.Abs(opts.BaseDir)
 	if err != nil {
-		return Config{}, fmt.Errorf("search: %w", err)
+		return Config{}, fmt.Errorf("config: %w", err)
 	}
 	c := Default()
 	c.File, c.Raw, c.pos = opts.File, raw, positions{}
@@ -73,7 +73,7 @@ func (p *parser) document(raw []byte) (root *yaml.Node, err error) {
 	// crash the program.
 	defer func() {
 		if r := recover(); r != nil {
-			err = &ConfigError{File: p.file, Reason: fmt.Sprintf("invalid YAML: %v", r)}
+			err = &FieldError{File: p.file, Reason: fmt.Sprintf("invalid YAML: %v", r)}
 		}
 	}()
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
@@ -87,7 +87,7 @@ func (p *parser) document(raw []byte) (root *yaml.Node, err error) {
 	var extra yaml.Node
 	switch err := dec.Decode(&extra); {
 	case err == nil:
-		return nil, &ConfigError{File: p.file, Line: extra.Line, Column: extra.Column,
+		return nil, &FieldError{File: p.file, Line: extra.Line, Column: extra.Column,
 			Reason: "a second YAML document; a config is one document"}
 	case !errors.Is(err, io.EOF):
 		return nil, p.yamlError(err)
@@ -100,7 +100,7 @@ func (p *parser) document(raw []byte) (root *yaml.Node, err error) {
 
 func (p *parser) yamlError(err error) error {
 	msg := err.Error()
-	e := &ConfigError{File: p.file}
+	e := &FieldError{File: p.file}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = msg[len(m[0]):]
@@ -131,9 +131,17 @@ func (ps positions) at(path string) pos {
 	return pos{}
 }
 
-func (c Config) errorf(path, format string, a ...any) *ConfigError {
+func (c Config) errorf(path, format string, a ...any) *FieldError {
 	q := c.pos.at(path)
-	return &ConfigError{File: c.File, Line: q.Line, Column: q.Column, Path: path, Reason: fmt.Sprintf(format, a...)}
+	return &FieldError{File: c.File, Line: q.Line, Column: q.Column, Path: path, Reason: fmt.Sprintf(format, a...)}
+}
+
+// wrapf is errorf for a problem another package found: the error keeps
+// cause in its chain (train.ErrInvalidConfig for a training setting).
+func (c Config) wrapf(cause error, path, format string, a ...any) *FieldError {
+	e := c.errorf(path, format, a...)
+	e.Err = cause
+	return e
 }
 
 type parser struct {
@@ -149,7 +157,7 @@ func (p *parser) errorf(path, format string, a ...any) error {
 // errorAt reports an error at node n, for keys that get no path of their
 // own (unknown keys are reported against their section).
 func (p *parser) errorAt(q pos, path, format string, a ...any) error {
-	return &ConfigError{File: p.file, Line: q.Line, Column: q.Column, Path: path, Reason: fmt.Sprintf(format, a...)}
+	return &FieldError{File: p.file, Line: q.Line, Column: q.Column, Path: path, Reason: fmt.Sprintf(format, a...)}
 }
 
 func join(path, key string) string {
@@ -236,8 +244,8 @@ func (p *parser) mapping(n *yaml.Node, path string, f fields) error {
 // hint suggests a fix for an unknown key: the closest known key, or the
 // section a training or model key belongs in.
 func (p *parser) hint(path, name string, known []string) string {
-	if s, ok := settings[name]; ok && !strings.HasSuffix(path, s.section) && !strings.HasSuffix(path, "space") {
-		return fmt.Sprintf(" (%s belongs in the %s section)", name, s.section)
+	if s, ok := Lookup(name); ok && !strings.HasSuffix(path, s.Section) && !strings.HasSuffix(path, "space") {
+		return fmt.Sprintf(" (%s belongs in the %s section)", name, s.Section)
 	}
 	return suggest(name, known)
 }
@@ -350,7 +358,7 @@ func (p *parser) section(n *yaml.Node, path, section string, tc *train.Config) e
 	if err := p.settings(n, path, section, s); err != nil {
 		return err
 	}
-	return s.applyTo(tc)
+	return s.ApplyTo(tc)
 }
 
 func (p *parser) data(n *yaml.Node, path string, o *DataOverride) error {
@@ -425,23 +433,17 @@ func (p *parser) settings(n *yaml.Node, path, section string, s Settings) error 
 				x   any
 				err error
 			)
-			switch settings[name].kind {
-			case intSetting:
+			row, _ := Lookup(name)
+			switch row.Kind {
+			case KindInt:
 				x, err = p.integer(v, path)
-			case floatSetting:
+			case KindFloat:
 				x, err = p.number(v, path)
-			case stepSetting:
+			case KindStepSize:
 				x, err = p.stepSize(v, path)
-			case stringSetting:
-				var str string
-				str, err = p.str(v, path)
-				x = str
-				if name == "schedule" {
-					x = train.Schedule(str)
-				} else {
-					x = train.Precision(str)
-				}
-			case boolSetting:
+			case KindEnum:
+				x, err = p.str(v, path)
+			case KindBool:
 				v = deref(v)
 				var b bool
 				if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" || v.Decode(&b) != nil {
@@ -571,7 +573,7 @@ func (p *parser) space(n *yaml.Node, path string, st *Stage) error {
 			f[k.Value] = func(v *yaml.Node, path string) error {
 				name := path[strings.LastIndexByte(path, '.')+1:]
 				if !numeric(name) {
-					if _, known := settings[name]; !known {
+					if _, known := Lookup(name); !known {
 						// Like other unknown keys, named against the section.
 						return p.errorAt(p.pos[path], path[:len(path)-len(name)-1], "%s", notSearchable(name))
 					}

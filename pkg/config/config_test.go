@@ -1,4 +1,4 @@
-package search
+package config
 
 import (
 	"os"
@@ -45,31 +45,6 @@ func TestSameFloatWhateverTheSpelling(t *testing.T) {
 	rb, _ := b.Resolved()
 	if string(ra) != string(rb) {
 		t.Errorf("resolved configs differ:\n%s\n%s", ra, rb)
-	}
-}
-
-func TestDefaultIsOneTrial(t *testing.T) {
-	for _, src := range []string{"", "# nothing\n", "name: x\n", "search:\n  workers: 3\n"} {
-		c, err := parseAndValidate(src)
-		if err != nil {
-			t.Fatalf("%q: %v", src, err)
-		}
-		if len(c.Search.Stages) != 1 {
-			t.Fatalf("%q: stages %+v", src, c.Search.Stages)
-		}
-		st := &c.Search.Stages[0]
-		if st.Name != "default" || st.Sampler != Grid || st.Trials != 1 || st.Seeds != 1 || len(st.Space) != 0 {
-			t.Errorf("%q: default stage %+v", src, st)
-		}
-		pts, warnings, err := st.Points(c.Seed, st.Trials, nil)
-		if err != nil || len(pts) != 1 || len(pts[0]) != 0 || len(warnings) != 0 {
-			t.Errorf("%q: points %v %v %v", src, pts, warnings, err)
-		}
-		tc, err := c.TrainConfig(st, pts[0])
-		want := train.DefaultConfig()
-		if err != nil || tc != want {
-			t.Errorf("%q: train config %+v, %v; want %+v", src, tc, err, want)
-		}
 	}
 }
 
@@ -214,7 +189,7 @@ func TestValidateWithoutFile(t *testing.T) {
 	c := Default()
 	c.Training.BatchSize = 0
 	err := c.Validate()
-	if err == nil || err.Error() != "search: training.batch_size: must be at least 1, got 0" {
+	if err == nil || err.Error() != "config: training.batch_size: must be at least 1, got 0" {
 		t.Errorf("got %v", err)
 	}
 	c = Default()

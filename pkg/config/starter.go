@@ -1,8 +1,11 @@
-package search
+package config
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // Starter returns a commented config for source (embedded, idx or
@@ -28,9 +31,54 @@ func Starter(source string) ([]byte, error) {
   # test: [test_batch]
   # validation: {holdout: 5000}   # or {files: [data_batch_2]}`
 	default:
-		return nil, fmt.Errorf("search: no starter config for data source %q (want embedded, idx or cifar10)", source)
+		return nil, fmt.Errorf("config: no starter config for data source %q (want embedded, idx or cifar10)", source)
 	}
-	return []byte(strings.Replace(starterTemplate, "{{data}}", data, 1)), nil
+	out := strings.Replace(starterTemplate, "{{data}}", data, 1)
+	return []byte(strings.Replace(out, "{{settings}}", starterSettings(), 1)), nil
+}
+
+// starterSettings lists the table's settings by section with their
+// defaults and docs; those not set are shown commented out.
+func starterSettings() string {
+	var b strings.Builder
+	defaults := train.DefaultConfig()
+	for _, section := range []string{"model", "training"} {
+		b.WriteString(section + ":\n")
+		for i := range Table {
+			row := &Table[i]
+			if row.Section != section {
+				continue
+			}
+			line := row.Key + ": " + yamlValue(row.get(defaults))
+			if !row.Starter {
+				line = "# " + line
+			}
+			fmt.Fprintf(&b, "  %-28s# %s\n", line, row.Doc)
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// yamlValue spells a default the way a person writes it: 1e-5, not
+// 1e-05 or 0.00001.
+func yamlValue(v any) string {
+	switch v := v.(type) {
+	case float64:
+		s := strconv.FormatFloat(v, 'g', -1, 64)
+		if mant, exp, ok := strings.Cut(s, "e"); ok {
+			sign := exp[:1]
+			exp = strings.TrimLeft(exp[1:], "0")
+			if sign == "+" {
+				sign = ""
+			}
+			s = mant + "e" + sign + exp
+		}
+		return s
+	case train.StepSize:
+		return v.String()
+	}
+	return fmt.Sprint(v)
 }
 
 const starterTemplate = `# A sweep over the L2 penalty lambda of a two-layer network (ReLU hidden
@@ -46,21 +94,7 @@ seed: 111                     # initial weights and samplers; same seed, same re
 
 {{data}}
 
-model:
-  hidden: 50                  # m, hidden units
-
-training:
-  batch_size: 100
-  eta_min: 1e-5               # the learning rate cycles between eta_min...
-  eta_max: 1e-1               # ...and eta_max
-  step_size: 2 epochs         # n_s, half a cycle: "K epochs" or a number of updates
-  cycles: 2
-  lambda: 1e-4                # the default; the stages below search it
-  records_per_cycle: 10       # history points per cycle (cost, loss, accuracy)
-  # schedule: triangular      # triangular | triangular2 | exp_range (with gamma)
-  # shuffle: false            # reshuffle the batches every epoch
-  # precision: float32        # float32 (the default) or float64
-
+{{settings}}
 search:
   # workers: 2                # trials trained at once (default: all CPUs)
   stages:

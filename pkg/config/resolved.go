@@ -1,10 +1,8 @@
-package search
+package config
 
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 // Resolved returns every setting of the config, defaults filled and paths
@@ -14,25 +12,27 @@ import (
 func (c Config) Resolved() ([]byte, error) {
 	stages := make([]any, len(c.Search.Stages))
 	for i := range c.Search.Stages {
-		stages[i] = stageJSON(&c.Search.Stages[i])
-	}
-	training := map[string]any{}
-	for name, s := range settings {
-		if s.section == "training" {
-			training[name] = get(c.Training, name)
+		var err error
+		if stages[i], err = stageJSON(&c.Search.Stages[i]); err != nil {
+			return nil, err
 		}
+	}
+	sections := map[string]map[string]any{"training": {}, "model": {}}
+	for i := range Table {
+		row := &Table[i]
+		sections[row.Section][row.Key] = row.jsonValue(row.get(c.Training))
 	}
 	m := map[string]any{
 		"name":     c.Name,
 		"seed":     c.Seed,
 		"data":     dataJSON(c.Data),
-		"model":    map[string]any{"hidden": c.Training.Hidden},
-		"training": training,
+		"model":    sections["model"],
+		"training": sections["training"],
 		"search":   map[string]any{"workers": c.Search.Workers, "stages": stages},
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("search: resolved config: %w", err)
+		return nil, fmt.Errorf("config: resolved config: %w", err)
 	}
 	return b, nil
 }
@@ -62,7 +62,8 @@ func validationJSON(v Validation) map[string]any {
 	return m
 }
 
-func stageJSON(st *Stage) map[string]any {
+// stageJSON is a stage as Resolved and EncodeStage write it.
+func stageJSON(st *Stage) (map[string]any, error) {
 	m := map[string]any{"name": st.Name, "seeds": st.Seeds}
 	if st.Best > 0 {
 		m["best"] = st.Best
@@ -83,29 +84,19 @@ func stageJSON(st *Stage) map[string]any {
 		m["refine"] = map[string]any{"top": st.Refine.Top, "margin": st.Refine.Margin}
 	}
 	for name, v := range st.Training {
-		section := settings[name].section
-		if m[section] == nil {
-			m[section] = map[string]any{}
+		row, ok := Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("%w: stage %q: unknown setting %q", ErrEncoding, st.Name, name)
 		}
-		m[section].(map[string]any)[name] = overrideValue(v)
+		if m[row.Section] == nil {
+			m[row.Section] = map[string]any{}
+		}
+		m[row.Section].(map[string]any)[name] = row.jsonValue(v)
 	}
 	if d := overrideJSON(st.Data); len(d) > 0 {
 		m["data"] = d
 	}
-	return m
-}
-
-// overrideValue spells an override the way the file does.
-func overrideValue(v any) any {
-	switch v := v.(type) {
-	case train.StepSize:
-		return v.String()
-	case train.Schedule:
-		return string(v)
-	case train.Precision:
-		return string(v)
-	}
-	return v
+	return m, nil
 }
 
 func dimensionJSON(d Dimension) any {

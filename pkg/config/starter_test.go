@@ -1,4 +1,4 @@
-package search
+package config
 
 import (
 	"bytes"

@@ -1,0 +1,54 @@
+package config_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// A config's base settings as one trial, its canonical encoding and id.
+func Example() {
+	c, err := config.Parse(strings.NewReader("training:\n  lambda: 1e-3\n  step_size: 500\n"), config.ParseOptions{File: "c.yaml"})
+	if err == nil {
+		err = c.Validate()
+	}
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	tc, err := c.TrainConfig(nil, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	enc, err := config.EncodeTrial(config.Trial{Settings: tc, Data: "69bbf00bb0f9", Numerics: 8})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(string(enc))
+	fmt.Println(config.TrialID(enc))
+	// Output:
+	// {"algorithm_version":8,"data":"69bbf00bb0f9","training":{"batch_size":100,"cycles":2,"eta_max":0.1,"eta_min":0.00001,"gamma":0.99994,"hidden":50,"lambda":0.001,"precision":"float32","records_per_cycle":10,"schedule":"triangular","seed":111,"shuffle":false,"step_size":500}}
+	// fc353990b33e20aea86907b0
+}
+
+// A mistake is reported where the file makes it, and the error says
+// which package's rule it broke.
+func ExampleFieldError() {
+	c, err := config.Parse(strings.NewReader("name: x\ntraining:\n  cycles: 0\n"), config.ParseOptions{File: "c.yaml"})
+	if err == nil {
+		err = c.Validate()
+	}
+	var fe *config.FieldError
+	fmt.Println(err)
+	fmt.Println(errors.As(err, &fe), fe.Line, fe.Path)
+	fmt.Println(errors.Is(err, config.ErrInvalid), errors.Is(err, train.ErrInvalidConfig))
+	// Output:
+	// config: c.yaml:3: training.cycles: must be between 1 and 10000, got 0
+	// true 3 training.cycles
+	// true true
+}

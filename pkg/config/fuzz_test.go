@@ -1,0 +1,113 @@
+package config
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// fuzzTrain is the training split the fuzz target validates against, the
+// size of Fashion-MNIST's with the default holdout.
+const fuzzTrain = 55000
+
+func FuzzParse(f *testing.F) {
+	seeds, _ := filepath.Glob("../../configs/*.yaml")
+	broken, _ := filepath.Glob("testdata/*.yaml")
+	for _, name := range append(seeds, broken...) {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	// The issue's config that passed validation and then panicked.
+	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("multi-line error %q", err)
+			}
+			return
+		}
+		if err := c.Validate(); err != nil {
+			return
+		}
+		if _, err := c.Resolved(); err != nil {
+			t.Errorf("valid config does not resolve: %v", err)
+		}
+		for i := range c.Search.Stages {
+			st := &c.Search.Stages[i]
+			spec, err := EncodeStage(st)
+			if err != nil {
+				t.Fatalf("stage %s: %v", st.Name, err)
+			}
+			back, err := DecodeStage(spec)
+			if err != nil {
+				t.Fatalf("stage %s: %s does not decode: %v", st.Name, spec, err)
+			}
+			if again, _ := EncodeStage(&back); !bytes.Equal(again, spec) {
+				t.Fatalf("stage spec %s re-encodes as %s", spec, again)
+			}
+			// What validation lets through must be safe to train on a
+			// data set of realistic size: bounded updates and records.
+			tc, err := c.TrainConfig(st, nil)
+			if err != nil {
+				t.Fatalf("stage %s validated but has no training config: %v", st.Name, err)
+			}
+			if c.CheckFit(st, tc, fuzzTrain) != nil {
+				continue
+			}
+			if n := tc.TotalSteps(fuzzTrain); n > train.MaxUpdates || n < 0 {
+				t.Fatalf("stage %s fits with %d updates", st.Name, n)
+			}
+			if n := 1 + tc.Cycles*tc.RecordsPerCycle; n > train.MaxRecords {
+				t.Fatalf("stage %s fits with %d recorded points", st.Name, n)
+			}
+			checkTrialRoundTrip(t, tc)
+		}
+	})
+}
+
+// checkTrialRoundTrip checks that a trial's encoding decodes to the same
+// settings and re-encodes to the same bytes.
+func checkTrialRoundTrip(t *testing.T, tc train.Config) {
+	t.Helper()
+	tr := Trial{Settings: tc, Data: "fp", Numerics: train.AlgorithmVersion}
+	b, err := EncodeTrial(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeTrial(b)
+	if err != nil {
+		t.Fatalf("%s does not decode: %v", b, err)
+	}
+	if back != tr {
+		t.Fatalf("%s decodes to %+v, want %+v", b, back, tr)
+	}
+	again, err := EncodeTrial(back)
+	if err != nil || !bytes.Equal(again, b) {
+		t.Fatalf("%s re-encodes as %s (%v)", b, again, err)
+	}
+}
+
+func FuzzDecodeTrial(f *testing.F) {
+	good, _ := EncodeTrial(Trial{Settings: train.DefaultConfig(), Data: "abc", Numerics: train.AlgorithmVersion})
+	f.Add(good)
+	f.Add([]byte(`{"algorithm_version":8,"data":"x","training":{"hidden":1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tr, err := DecodeTrial(b)
+		if err != nil {
+			return
+		}
+		// Only canonical bytes decode, so they are what Encode writes.
+		again, err := EncodeTrial(tr)
+		if err != nil || !bytes.Equal(again, b) {
+			t.Fatalf("%s decodes but re-encodes as %s (%v)", b, again, err)
+		}
+	})
+}
