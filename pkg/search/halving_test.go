@@ -193,8 +193,8 @@ func sameStore(t *testing.T, label, got, want string) {
 }
 
 var halvingReference struct {
-	once sync.Once
-	path string
+	once    sync.Once
+	path    string
 	runs    map[string]int // trainings started, by trial
 	resumed int            // of which from a checkpoint
 }
