@@ -90,16 +90,33 @@ func runStatus(ctx context.Context, opts statusOptions) error {
 	return writeSnapshot(opts.out, snap)
 }
 
+// statusColumns are the statuses the status table shows: all, except
+// pruned and promoted in a sweep without halving stages.
+func statusColumns(snap store.StatusSnapshot) []store.Status {
+	var out []store.Status
+	for _, s := range store.Statuses {
+		shown := s != store.Pruned && s != store.Promoted
+		for _, st := range snap.Stages {
+			shown = shown || st.Counts[s] > 0
+		}
+		if shown {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := []string{"stage", "trials"}
-	for _, s := range store.Statuses {
+	columns := statusColumns(snap)
+	for _, s := range columns {
 		header = append(header, string(s))
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, st := range snap.Stages {
 		cells := []string{st.Name, fmt.Sprint(st.Total)}
-		for _, s := range store.Statuses {
+		for _, s := range columns {
 			cells = append(cells, fmt.Sprint(st.Counts[s]))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))

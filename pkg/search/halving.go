@@ -80,6 +80,7 @@ func (r *Runner) planRungs(plan *StagePlan, h *history, storedIDs []string, earl
 	}
 	cycles := points[0].Config.Cycles
 	rungs := st.Halving.Rungs(cycles)
+	plan.RungCycles = rungs
 	listed := map[string]bool{}
 	for _, id := range storedIDs {
 		listed[id] = true

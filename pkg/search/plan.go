@@ -50,8 +50,10 @@ type StagePlan struct {
 	Trials   []PlannedTrial
 	Derived  config.Derived
 	Warnings []string
-	// Rungs are a halving stage's rungs, as far as they are known.
-	Rungs []Rung
+	// Rungs are a halving stage's rungs as far as they are known, the
+	// first always; RungCycles are the cycles of all its rungs.
+	Rungs      []Rung
+	RungCycles []int
 }
 
 // history is the part of a database the planner reads: the stored stages
