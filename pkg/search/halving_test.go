@@ -373,3 +373,83 @@ func TestHalvingResumeAfterSIGKILL(t *testing.T) {
 	}
 	sameStore(t, "after SIGKILL", path, ref)
 }
+
+// A failed trial counts in its rung's n and is not promoted; retried by a
+// later run, it is trained again but the rung's decision stands. A refine
+// stage after a halving stage builds on the done trials of its last rung.
+func TestHalvingFailedTrialAndRefine(t *testing.T) {
+	src := halvingSweep[:strings.Index(halvingSweep, "    - name: again")] + `    - name: fine
+      after: sh
+      sampler: random
+      trials: 1
+      space: {lambda: {log10: refine}}
+      refine: {top: 2, margin: 0.25}
+      training: {cycles: 1}
+`
+	path := filepath.Join(t.TempDir(), "f.db")
+	var failed float64 // the lambda of the first trial trained, which fails
+	failFirst := func(r *Runner) {
+		r.trainFn = func(ctx context.Context, c train.Config, ds *train.Dataset, o train.Options) (*train.Result, error) {
+			if failed == 0 {
+				failed = c.Lambda
+			}
+			if c.Lambda == failed && c.Cycles == 1 {
+				return nil, errors.New("injected failure")
+			}
+			return train.Train(ctx, c, ds, o)
+		}
+	}
+	if err := sweepRun(t.Context(), t, parseConfig(t, src), path, RunOptions{Workers: 1}, failFirst); err != nil {
+		t.Fatal(err)
+	}
+	lists, trials := stageLists(t, path)
+	sh := lists["sh"]
+	if len(sh) != 6+3+2 {
+		t.Fatalf("stage sh lists %d trials, want 6 + 3 + 2 (the failed trial counts in n)", len(sh))
+	}
+	var failedID string
+	for _, id := range sh[:6] {
+		if trials[id].Status == store.Failed {
+			failedID = id
+		}
+	}
+	if failedID == "" || trials[failedID].Params["lambda"] != failed {
+		t.Fatalf("no failed first-rung trial of lambda %g", failed)
+	}
+	for _, id := range sh[6:] {
+		if trials[id].Params["lambda"] == failed {
+			t.Fatalf("the failed trial went on to trial %s", id)
+		}
+	}
+	// The done trials of the last rung, best first, are what fine refines.
+	var last []store.Trial
+	for _, id := range sh[9:] {
+		last = append(last, trials[id])
+	}
+	store.Rank(last)
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fine, err := db.Stage("fine")
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := config.DecodeDerived(fine.Derived)
+	if err != nil || !slices.Equal(d.From, []string{last[0].ID, last[1].ID}) {
+		t.Fatalf("fine refines from %v (%v), want the last rung's %s %s", d.From, err, last[0].ID, last[1].ID)
+	}
+
+	// A run without the failure trains the failed trial; the decision stands.
+	if err := sweepRun(t.Context(), t, parseConfig(t, src), path, RunOptions{Workers: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	again, trials := stageLists(t, path)
+	if !slices.Equal(again["sh"], sh) {
+		t.Fatalf("stage sh changed after the retry:\n%v\nwant\n%v", again["sh"], sh)
+	}
+	if s := trials[failedID].Status; s != store.Pruned {
+		t.Errorf("the retried trial is %s, want pruned: its rung was decided without it", s)
+	}
+}

@@ -63,6 +63,7 @@ type Runner struct {
 	started    atomic.Int64 // trials started by Run
 	mu         sync.Mutex
 	live       map[string]*store.RunningTrial
+	tried      map[string]bool                 // trials Run has started, by id
 	count      map[string]map[store.Status]int // stage → status → trials
 	total      map[string]int
 }
@@ -226,6 +227,7 @@ func (r *Runner) Prepare(db *store.DB) error {
 func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	r.db = db
 	r.live = map[string]*store.RunningTrial{}
+	r.tried = map[string]bool{}
 	r.count = map[string]map[store.Status]int{}
 	r.total = map[string]int{}
 	stopStatus := r.publishStatus()
@@ -288,7 +290,9 @@ func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error
 			created = append(created, stored)
 		}
 		counts[stored.Status]++
-		if !stored.Status.Final() {
+		// A trial that failed earlier in this Run waits for the next
+		// one, as without halving, where each stage is planned once.
+		if !stored.Status.Final() && !r.tried[t.ID] {
 			todo = append(todo, t)
 		}
 	}
@@ -501,6 +505,7 @@ func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, tot
 	}
 	r.mu.Lock()
 	r.live[t.ID] = rt
+	r.tried[t.ID] = true
 	if c := r.count[t.Stage.Name]; c != nil {
 		c[from]--
 		c[store.Running]++
