@@ -27,9 +27,10 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a sweep's trials by status and the progress of running ones",
-		Long: `Show how many trials of each stage are done, diverged, failed, running or
-pending, and the progress of the running ones. It works while a sweep runs, by
-reading the snapshot the running process keeps beside the database.`,
+		Long: `Show how many trials of each stage are done, pruned or promoted (halving
+stages), diverged, failed, running or pending, and the progress of the running
+ones. It works while a sweep runs, by reading the snapshot the running process
+keeps beside the database.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
