@@ -12,12 +12,14 @@ import (
 
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 type runOptions struct {
 	config  string
 	db      string
 	workers int
+	kernel  string
 	plan    bool
 	out     io.Writer
 	errOut  io.Writer
@@ -43,12 +45,16 @@ checkpoint, failed ones are retried.`,
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file (default NAME.db, NAME from the config)")
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
 	cmd.Flags().BoolVar(&opts.plan, "plan", false, "print every stage's trials and whether each is stored, train nothing")
+	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
 	return cmd
 }
 
 func runRun(ctx context.Context, opts runOptions) error {
 	if opts.workers < 0 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", opts.workers)}
+	}
+	if _, err := train.CheckKernel(opts.kernel); err != nil {
+		return usageError{err}
 	}
 	cfg, err := search.Load(opts.config)
 	if err != nil {
@@ -61,13 +67,18 @@ func runRun(ctx context.Context, opts runOptions) error {
 	if opts.plan {
 		return runPlan(ctx, cfg, dbPath, opts.out)
 	}
-	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, opts.workers, opts.out, opts.errOut)
+	return runSweepWith(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
 }
 
-// runSweep loads the data (before any database is created, so a config
-// that cannot run leaves nothing behind), runs the sweep and prints its
-// ranking.
+// runSweep is runSweepWith on the default kernel.
 func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
+	return runSweepWith(ctx, cfg, dbPath, open, search.RunOptions{Workers: workers}, out, errOut)
+}
+
+// runSweepWith loads the data (before any database is created, so a
+// config that cannot run leaves nothing behind), runs the sweep with ro's
+// workers and kernel and prints its ranking.
+func runSweepWith(ctx context.Context, cfg search.Config, dbPath string, open store.Options, ro search.RunOptions, out, errOut io.Writer) error {
 	// An existing database is opened first, so that a second process learns
 	// at once that a sweep is running instead of after loading the data. A
 	// new one is created only once the config and the data are known good.
@@ -79,7 +90,8 @@ func runSweep(ctx context.Context, cfg search.Config, dbPath string, open store.
 		defer db.Close()
 	}
 	progress := newProgress(errOut)
-	runner, err := search.NewRunner(cfg, search.RunOptions{Workers: workers, Observer: progress})
+	ro.Observer = progress
+	runner, err := search.NewRunner(cfg, ro)
 	if err != nil {
 		return err
 	}

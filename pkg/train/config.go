@@ -9,7 +9,7 @@ import (
 // AlgorithmVersion identifies the numerics of this package. It is part of a
 // trial's identity, so it must be bumped whenever a change could alter any
 // bit of a result (initialisation, update order, kernels, recording).
-const AlgorithmVersion = 8
+const AlgorithmVersion = 9
 
 // Precision is the floating-point type the training arithmetic runs in.
 type Precision string
