@@ -30,7 +30,7 @@ var names = [...]string{generic: "generic", avx2: "avx2", avx512: "avx512", neon
 func (s Set) Name() string { return names[s.id] }
 
 // Names lists every kernel set's name, runnable here or not.
-func Names() []string { return names[:] }
+func Names() []string { return append([]string(nil), names[:]...) }
 
 // Available lists the sets this CPU can run, fastest first (generic last).
 func Available() []Set { return available() }
