@@ -104,7 +104,7 @@ func mulAddGo[T Float](r0, r1, j0, j1, k int, a []T, rsA, csA int, b []T, ldb in
 
 // The portable loops exist once per element type, so that each calls its
 // fma directly (math.FMA is a single instruction where the CPU has one);
-// mulAddGo32 and mulAdd2x4F32 are mulAddGo64 and mulAdd2x4F64 with fma32.
+// mulAddGo32 is mulAddGo64 with fma32.
 
 func mulAddGo64(r0, r1, j0, j1, k int, a []float64, rsA, csA int, b []float64, ldb int, c []float64, ldc int) {
 	r := r0
@@ -202,64 +202,114 @@ func mulAddGo32(r0, r1, j0, j1, k int, a []float32, rsA, csA int, b []float32, l
 	}
 }
 
+// mulAdd2x4F32 is mulAdd2x4F64 for float32, each term fma32 written out:
+// the accumulators hold float32 values in float64, and round32 is inlined.
 func mulAdd2x4F32(k int, a []float32, rsA, csA int, b []float32, ldb int, c0, c1 []float32) {
-	var s00, s01, s02, s03, s10, s11, s12, s13 float32
+	var s00, s01, s02, s03, s10, s11, s12, s13 float64
 	ia0, ia1, ib := 0, rsA, 0
 	for range k {
-		a0, a1 := a[ia0], a[ia1]
+		a0, a1 := float64(a[ia0]), float64(a[ia1])
 		bb := b[ib : ib+4 : ib+4]
-		b0, b1, b2, b3 := bb[0], bb[1], bb[2], bb[3]
-		s00 = fma32(a0, b0, s00)
-		s01 = fma32(a0, b1, s01)
-		s02 = fma32(a0, b2, s02)
-		s03 = fma32(a0, b3, s03)
-		s10 = fma32(a1, b0, s10)
-		s11 = fma32(a1, b1, s11)
-		s12 = fma32(a1, b2, s12)
-		s13 = fma32(a1, b3, s13)
+		b0, b1, b2, b3 := float64(bb[0]), float64(bb[1]), float64(bb[2]), float64(bb[3])
+		// Each term: t = fma(a, b, s) as t, ok := round32(a·b + s),
+		// with fmaSlow32 for the rare sums round32 leaves.
+		t, ok := round32(float64(a0*b0) + s00)
+		if !ok {
+			t = fmaSlow32(float32(a0), float32(b0), s00)
+		}
+		s00 = t
+		if t, ok = round32(float64(a0*b1) + s01); !ok {
+			t = fmaSlow32(float32(a0), float32(b1), s01)
+		}
+		s01 = t
+		if t, ok = round32(float64(a0*b2) + s02); !ok {
+			t = fmaSlow32(float32(a0), float32(b2), s02)
+		}
+		s02 = t
+		if t, ok = round32(float64(a0*b3) + s03); !ok {
+			t = fmaSlow32(float32(a0), float32(b3), s03)
+		}
+		s03 = t
+		if t, ok = round32(float64(a1*b0) + s10); !ok {
+			t = fmaSlow32(float32(a1), float32(b0), s10)
+		}
+		s10 = t
+		if t, ok = round32(float64(a1*b1) + s11); !ok {
+			t = fmaSlow32(float32(a1), float32(b1), s11)
+		}
+		s11 = t
+		if t, ok = round32(float64(a1*b2) + s12); !ok {
+			t = fmaSlow32(float32(a1), float32(b2), s12)
+		}
+		s12 = t
+		if t, ok = round32(float64(a1*b3) + s13); !ok {
+			t = fmaSlow32(float32(a1), float32(b3), s13)
+		}
+		s13 = t
 		ia0 += csA
 		ia1 += csA
 		ib += ldb
 	}
-	c0[0] += s00
-	c0[1] += s01
-	c0[2] += s02
-	c0[3] += s03
-	c1[0] += s10
-	c1[1] += s11
-	c1[2] += s12
-	c1[3] += s13
+	// The sums hold float32 values: converting them is exact.
+	c0[0] += float32(s00)
+	c0[1] += float32(s01)
+	c0[2] += float32(s02)
+	c0[3] += float32(s03)
+	c1[0] += float32(s10)
+	c1[1] += float32(s11)
+	c1[2] += float32(s12)
+	c1[3] += float32(s13)
 }
 
 // fma32 is x*y + z rounded once to float32, as VFMADD231PS computes it.
-// The product of two float32 is exact in float64 (48 bits), so only the sum
-// rounds; rounding it to odd in float64 and then to float32 is correctly
-// rounded, since float64 has more than 2·24+2 bits (Boldo and Melquiond).
 func fma32(x, y, z float32) float32 {
-	p := float64(float64(x) * float64(y)) // exact
 	zz := float64(z)
-	s := p + zz
-	// TwoSum: e is the exact error of s, s + e = p + zz (NaN when s is
-	// not finite, where there is nothing to correct).
-	bb := s - p
-	e := (p - (s - bb)) + (zz - bb)
-	if e != 0 && math.Float64bits(s)&1 == 0 && s-s == 0 {
-		s = toOdd(s, e)
+	r, ok := round32(float64(float64(x)*float64(y)) + zz)
+	if !ok {
+		r = fmaSlow32(x, y, zz)
 	}
-	return float32(s)
+	return float32(r)
 }
 
-// toOdd rounds to odd the inexact sum s with error e: s is even, so the
-// exact sum lies between s and its neighbour on e's side, which is odd. s
-// is not 0 (a sum that rounds to 0 is exact).
-func toOdd(s, e float64) float64 {
-	bits := math.Float64bits(s)
-	if (e > 0) == (s > 0) {
-		bits++
-	} else {
-		bits--
+// round32 rounds s = x*y + z, computed in float64 from float32 operands, to
+// float32 (returned in a float64), or reports that it cannot.
+//
+// The product of two float32 is exact in float64 (48 bits), so only the sum
+// s rounds, and rounding s to float32 gives the correctly rounded fma unless
+// s fell exactly on a midpoint between two float32 (its low 29 mantissa
+// bits 1 then 28 zeros) without being exact: a double rounding. That case,
+// results in float32's subnormal range (where the midpoints lie
+// elsewhere), infinities and NaN are left to fmaSlow32. round32 is small
+// enough to inline, so that the portable loops pay no call per term.
+func round32(s float64) (float64, bool) {
+	b := math.Float64bits(s)
+	if b&(1<<29-1) == 1<<28 || (b>>52&0x7ff)-0x381 >= 0x7ff-0x381 && s != 0 {
+		return 0, false
 	}
-	return math.Float64frombits(bits)
+	return float64(float32(s)), true
+}
+
+// fmaSlow32 rounds x*y + z to float32 by rounding the float64 sum to odd
+// first, which then rounds to float32 correctly since float64 has more than
+// 2·24+2 bits (Boldo and Melquiond).
+func fmaSlow32(x, y float32, z float64) float64 {
+	p := float64(float64(x) * float64(y)) // exact
+	s := p + z
+	// TwoSum: e is the exact error of s, s + e = p + z (NaN when s is
+	// not finite, where there is nothing to correct).
+	bb := s - p
+	e := (p - (s - bb)) + (z - bb)
+	if bits := math.Float64bits(s); e != 0 && bits&1 == 0 && s-s == 0 {
+		// The exact sum lies between s (even) and its neighbour on e's
+		// side, which is odd. s is not 0: a sum that rounds to 0 is exact.
+		if (e > 0) == (s > 0) {
+			bits++
+		} else {
+			bits--
+		}
+		s = math.Float64frombits(bits)
+	}
+	return float64(float32(s))
 }
 
 // Widen converts src to float64 into dst (len(dst) >= len(src)). The float64
