@@ -13,12 +13,15 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 type resumeOptions struct {
 	db      string
 	workers int
+	kernel  string
 	out     io.Writer
 	errOut  io.Writer
 }
@@ -36,10 +39,14 @@ func newResumeCmd() *cobra.Command {
 	}
 	addDBFlag(cmd, &opts.db)
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
+	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
 	return cmd
 }
 
 func runResume(ctx context.Context, opts resumeOptions) error {
+	if _, err := train.CheckKernel(opts.kernel); err != nil {
+		return usageError{err}
+	}
 	dbPath, err := findDB(opts.db)
 	if err != nil {
 		return err
@@ -60,7 +67,7 @@ func runResume(ctx context.Context, opts resumeOptions) error {
 	if err != nil {
 		return err
 	}
-	return runSweep(ctx, cfg, dbPath, store.Options{}, opts.workers, opts.out, opts.errOut)
+	return runSweep(ctx, cfg, dbPath, store.Options{}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
 }
 
 // addDBFlag adds --db to a command that works on an existing sweep.

@@ -13,12 +13,14 @@ import (
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 type runOptions struct {
 	config  string
 	db      string
 	workers int
+	kernel  string
 	plan    bool
 	out     io.Writer
 	errOut  io.Writer
@@ -44,12 +46,16 @@ checkpoint, failed ones are retried.`,
 	cmd.Flags().StringVar(&opts.db, "db", "", "database file (default NAME.db, NAME from the config)")
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
 	cmd.Flags().BoolVar(&opts.plan, "plan", false, "print every stage's trials and whether each is stored, train nothing")
+	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
 	return cmd
 }
 
 func runRun(ctx context.Context, opts runOptions) error {
 	if opts.workers < 0 {
 		return usageError{fmt.Errorf("--workers must be at least 1, got %d", opts.workers)}
+	}
+	if _, err := train.CheckKernel(opts.kernel); err != nil {
+		return usageError{err}
 	}
 	cfg, err := config.Load(opts.config)
 	if err != nil {
@@ -62,13 +68,13 @@ func runRun(ctx context.Context, opts runOptions) error {
 	if opts.plan {
 		return runPlan(ctx, cfg, dbPath, opts.out)
 	}
-	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, opts.workers, opts.out, opts.errOut)
+	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
 }
 
 // runSweep loads the data (before any database is created, so a config
-// that cannot run leaves nothing behind), runs the sweep and prints its
-// ranking.
-func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.Options, workers int, out, errOut io.Writer) error {
+// that cannot run leaves nothing behind), runs the sweep with ro's workers
+// and kernel and prints its ranking.
+func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.Options, ro search.RunOptions, out, errOut io.Writer) error {
 	// An existing database is opened first, so that a second process learns
 	// at once that a sweep is running instead of after loading the data. A
 	// new one is created only once the config and the data are known good.
@@ -83,7 +89,8 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	// whichever way the sweep ends.
 	progress := newProgress(errOut)
 	defer progress.Close()
-	runner, err := search.NewRunner(ctx, cfg, search.RunOptions{Workers: workers, Observer: progress})
+	ro.Observer = progress
+	runner, err := search.NewRunner(ctx, cfg, ro)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,7 @@ type trainOptions struct {
 	lambda float64
 	setL   bool
 	json   bool
+	kernel string
 	out    io.Writer
 	errOut io.Writer
 }
@@ -43,6 +45,7 @@ run: use "sweep run" for that.`,
 	}
 	cmd.Flags().Float64Var(&opts.lambda, "lambda", 0, "L2 penalty, overriding training.lambda")
 	cmd.Flags().BoolVar(&opts.json, "json", false, "print one JSON object instead of tables")
+	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
 	return cmd
 }
 
@@ -63,6 +66,9 @@ type trainOutput struct {
 func runTrain(ctx context.Context, opts trainOptions) error {
 	if opts.setL && (math.IsNaN(opts.lambda) || math.IsInf(opts.lambda, 0) || opts.lambda < 0) {
 		return usageError{fmt.Errorf("--lambda must be a finite number >= 0, got %g", opts.lambda)}
+	}
+	if _, err := train.CheckKernel(opts.kernel); err != nil {
+		return usageError{err}
 	}
 	cfg, err := config.Load(opts.config)
 	if err != nil {
@@ -98,7 +104,7 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 		fmt.Fprintf(opts.out, "training %dx%dx%d: lambda %s, %d cycles, step size %s, batch %d, %s\n\n",
 			ds.Info.K, tc.Hidden, ds.Info.D, report.Sci(tc.Lambda), tc.Cycles, tc.StepSize, tc.BatchSize, tc.Precision)
 	}
-	res, err := train.Train(ctx, tc, ds.Prepared, train.Options{})
+	res, err := train.Train(ctx, tc, ds.Prepared, train.Options{Kernel: opts.kernel})
 	if err != nil {
 		return err
 	}
@@ -122,4 +128,10 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 	fmt.Fprintf(opts.out, "trained in %.1fs (recording %.0f%% of it, kernel %s)\n",
 		res.Seconds, 100*res.RecordSeconds/res.Seconds, res.Kernel)
 	return nil
+}
+
+// kernelUsage is the --kernel flag's help: the sets this CPU runs, which
+// give the same results at different speeds.
+func kernelUsage() string {
+	return fmt.Sprintf("matrix kernels to train with: %s on this CPU (default %s); each gives the same results", strings.Join(train.Kernels(), ", "), train.DefaultKernel())
 }

@@ -19,7 +19,8 @@ func newVersionCmd() *cobra.Command {
 		Long: `Print one fact a line: the module version and VCS revision sweep was built
 from, the numerics version its trials are computed with (a database of other
 numerics is not continued), the store schema it reads and writes, and the
-training kernel this CPU would run. sweep --version prints the same.`,
+training kernel this CPU would run (the fastest) and every kernel it can
+run, fastest first, for --kernel. sweep --version prints the same.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_, err := io.WriteString(cmd.OutOrStdout(), versionText())
@@ -54,6 +55,7 @@ func versionText() string {
 	fmt.Fprintf(&b, "revision %s\n", revision)
 	fmt.Fprintf(&b, "numerics %d\n", train.AlgorithmVersion)
 	fmt.Fprintf(&b, "schema %d\n", store.SchemaVersion)
-	fmt.Fprintf(&b, "kernel %s\n", train.Kernel())
+	fmt.Fprintf(&b, "kernel %s\n", train.DefaultKernel())
+	fmt.Fprintf(&b, "kernels %s\n", strings.Join(train.Kernels(), " "))
 	return b.String()
 }

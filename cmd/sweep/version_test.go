@@ -9,7 +9,7 @@ import (
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
-// sweep version and sweep --version print the same five facts, one
+// sweep version and sweep --version print the same six facts, one
 // "name value" a line, in this order.
 func TestVersion(t *testing.T) {
 	dir := t.TempDir()
@@ -18,7 +18,8 @@ func TestVersion(t *testing.T) {
 		{"revision", ""},
 		{"numerics", strconv.Itoa(train.AlgorithmVersion)},
 		{"schema", strconv.Itoa(store.SchemaVersion)},
-		{"kernel", train.Kernel()},
+		{"kernel", train.DefaultKernel()},
+		{"kernels", strings.Join(train.Kernels(), " ")},
 	}
 	var outputs []string
 	for _, args := range [][]string{{"version"}, {"--version"}} {

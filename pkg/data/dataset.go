@@ -223,7 +223,10 @@ func Stats(s Split, d int) (mean, std []float64) {
 		hi2, lo2 := bits.Mul64(sum[j], sum[j])
 		lo, borrow := bits.Sub64(lo1, lo2, 0)
 		hi, _ := bits.Sub64(hi1, hi2, borrow)
-		num := float64(hi)*(1<<64) + float64(lo)
+		// The product is exact; the conversion keeps any compiler from
+		// fusing it into the sum all the same (the rule for float code
+		// that must agree across CPUs).
+		num := float64(float64(hi)*(1<<64)) + float64(lo)
 		std[j] = math.Sqrt(num / (float64(n) * float64(n)))
 		if std[j] < MinStd {
 			std[j] = 1

@@ -46,6 +46,9 @@ type RunOptions struct {
 	// StatusEvery is how often the status snapshot beside the database is
 	// rewritten; 0 means every second.
 	StatusEvery time.Duration
+	// Kernel is the kernel set trials train with (train.Kernels); "" means
+	// the fastest. It changes the speed, never a result.
+	Kernel string
 }
 
 // Runner runs a sweep's stages against a database.
@@ -81,8 +84,11 @@ func NewRunner(ctx context.Context, cfg config.Config, opts RunOptions) (*Runner
 	if opts.StatusEvery <= 0 {
 		opts.StatusEvery = time.Second
 	}
-	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
 	var err error
+	if opts.Kernel, err = train.CheckKernel(opts.Kernel); err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
 	if r.base, err = r.load(ctx, cfg.Data); err != nil {
 		return nil, cfg.DataError(nil, err)
 	}
@@ -394,7 +400,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	from := meta.Status
 	meta.Status, meta.Error = store.Running, ""
 	meta.Attempts++
-	meta.Kernel = train.Kernel()
+	meta.Kernel = r.opts.Kernel
 	if meta.Started.IsZero() {
 		meta.Started = segment.UTC()
 	}
@@ -410,6 +416,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 
 	res, err := r.trainFn(ctx, t.Config, t.Data.Prepared, train.Options{
 		Resume:          resume,
+		Kernel:          r.opts.Kernel,
 		CheckpointEvery: r.opts.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {
 			blob, err := ck.MarshalBinary()

@@ -28,11 +28,11 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 		row := p[i*n.kp : i*n.kp+n.k]
 		row[y]--
 		for c := range row {
-			row[c] *= inv
+			row[c] = T(row[c] * inv) // rounded here, whatever uses it next
 		}
 	}
 	clear(g.w2t)
-	kernel.MulAdd(n.mp, n.kp, rows, h, 1, n.mp, p, n.kp, g.w2t, n.kp)
+	kernel.MulAdd(n.ks, n.mp, n.kp, rows, h, 1, n.mp, p, n.kp, g.w2t, n.kp)
 	clear(g.b2)
 	for i := range rows {
 		for c, v := range p[i*n.kp : i*n.kp+n.k] {
@@ -47,7 +47,7 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 		}
 	}
 	clear(g.g1)
-	kernel.MulAdd(rows, n.mp, n.kp, p, n.kp, 1, g.w2, n.mp, g.g1, n.mp)
+	kernel.MulAdd(n.ks, rows, n.mp, n.kp, p, n.kp, 1, g.w2, n.mp, g.g1, n.mp)
 	clear(g.b1)
 	for i := range rows {
 		hi, g1 := h[i*n.mp:(i+1)*n.mp], g.g1[i*n.mp:(i+1)*n.mp]
@@ -61,15 +61,15 @@ func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *grad
 	clear(g.w1p)
 	for q := 0; q < n.mp; q += n.pw {
 		w := min(n.pw, n.mp-q)
-		kernel.MulAdd(n.d, w, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], w)
+		kernel.MulAdd(n.ks, n.d, w, rows, x, 1, n.d, g.g1[q:], n.mp, g.w1p[q*n.d:], w)
 	}
 }
 
 // update takes one gradient step: W -= eta (dW + 2 lambda W), b -= eta db.
 func (n *network[T]) update(g *gradients[T], eta, lambda float64) {
 	e, twoL := T(eta), T(2*lambda)
-	kernel.Update(n.w1p, g.w1p, e, twoL)
-	kernel.Update(n.w2t, g.w2t, e, twoL)
-	kernel.Update(n.b1, g.b1, e, 0)
-	kernel.Update(n.b2, g.b2, e, 0)
+	kernel.Update(n.ks, n.w1p, g.w1p, e, twoL)
+	kernel.Update(n.ks, n.w2t, g.w2t, e, twoL)
+	kernel.Update(n.ks, n.b1, g.b1, e, 0)
+	kernel.Update(n.ks, n.b2, g.b2, e, 0)
 }

@@ -1,10 +1,13 @@
 package train
 
 import (
+	"flag"
 	"math/rand/v2"
 	"syscall"
 	"testing"
 )
+
+var benchKernel = flag.String("kernel", "", "kernel set the benchmarks train with (default the fastest)")
 
 // cpuSeconds is the user + system CPU time of this process so far.
 func cpuSeconds() float64 {
@@ -65,7 +68,7 @@ func BenchmarkEpochCIFAR(b *testing.B) {
 			var train, total, cpu float64
 			for b.Loop() {
 				before := cpuSeconds()
-				res, err := Train(b.Context(), cfg, ds, Options{})
+				res, err := Train(b.Context(), cfg, ds, Options{Kernel: *benchKernel})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -9,7 +9,7 @@ import (
 // AlgorithmVersion identifies the numerics of this package. It is part of a
 // trial's identity, so it must be bumped whenever a change could alter any
 // bit of a result (initialisation, update order, kernels, recording).
-const AlgorithmVersion = 8
+const AlgorithmVersion = 9
 
 // Precision is the floating-point type the training arithmetic runs in.
 type Precision string
@@ -72,7 +72,7 @@ type Config struct {
 
 // DefaultConfig returns the notebook's settings with the fixes the project
 // decided on. Precision is float32: on full Fashion-MNIST it reaches the
-// float64 test accuracy within 0.3 points (87.45% against 87.54%) in about
+// float64 test accuracy within 0.3 points (87.30% against 87.27%) in about
 // half the time, which the performance targets need.
 func DefaultConfig() Config {
 	return Config{

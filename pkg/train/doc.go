@@ -13,10 +13,13 @@
 // which a resumed run ends bit-identical to one never interrupted. A cost
 // that is not finite stops the run with a [DivergedError].
 //
-// A run is a pure function of its Config (seed included) and the data: the
-// weights are drawn from a PCG stream of the seed, each epoch's batch order
-// from another. The matrix kernels (internal/kernel) are Go assembly chosen
-// at start-up — AVX-512, AVX2 with FMA, or portable Go — and [Kernel] names
-// the one in use, since results are bit-identical per kernel path.
-// [AlgorithmVersion] changes whenever any result could change.
+// A run is a pure function of its Config (seed included) and the data, the
+// same bits on every CPU: the weights are drawn from a PCG stream of the
+// seed, each epoch's batch order from another. The matrix kernels
+// (internal/kernel) come in sets — AVX-512 and AVX2 assembly, portable Go —
+// that all compute the same fused multiply-adds in the same order;
+// [Options].Kernel picks one of [Kernels] for speed alone. Every other float
+// expression rounds each product explicitly or fuses it with math.FMA, never
+// leaving the choice to the compiler, and exp, log and pow are the package's
+// own. [AlgorithmVersion] changes whenever any result could change.
 package train

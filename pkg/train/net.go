@@ -27,6 +27,7 @@ const (
 // padded class is left out of the softmax, so its gradient is 0. Padding
 // never changes a result.
 type network[T kernel.Float] struct {
+	ks                  kernel.Set
 	d, m, mp, k, kp, pw int
 	w1p, b1             []T
 	w2t, b2             []T
@@ -56,10 +57,10 @@ func (n *network[T]) unitOf(i int) int {
 	return first + (i-first*n.d)%width
 }
 
-func newNetwork[T kernel.Float](d, m, k int) *network[T] {
+func newNetwork[T kernel.Float](ks kernel.Set, d, m, k int) *network[T] {
 	mp, kp := roundUp(m, minWidth), roundUp(k, minWidth)
 	return &network[T]{
-		d: d, m: m, mp: mp, k: k, kp: kp, pw: kernel.Panel[T](),
+		ks: ks, d: d, m: m, mp: mp, k: k, kp: kp, pw: kernel.Panel[T](ks),
 		w1p: make([]T, d*mp), b1: make([]T, mp),
 		w2t: make([]T, mp*kp), b2: make([]T, kp),
 	}
@@ -68,17 +69,17 @@ func newNetwork[T kernel.Float](d, m, k int) *network[T] {
 // initialise draws W1 ~ N(0, 1/d) and W2 ~ N(0, 1/m) in the row-major order
 // of the m x d and K x m matrices, biases zero.
 func (n *network[T]) initialise(seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, initStream))
+	z := normal{rng: rand.New(rand.NewPCG(seed, initStream))}
 	s1 := 1 / math.Sqrt(float64(n.d))
 	for i := range n.m {
 		for j := range n.d {
-			n.w1p[n.w1At(i, j)] = T(rng.NormFloat64() * s1)
+			n.w1p[n.w1At(i, j)] = T(z.next() * s1)
 		}
 	}
 	s2 := 1 / math.Sqrt(float64(n.m))
 	for c := range n.k {
 		for i := range n.m {
-			n.w2t[i*n.kp+c] = T(rng.NormFloat64() * s2)
+			n.w2t[i*n.kp+c] = T(z.next() * s2)
 		}
 	}
 }
@@ -125,14 +126,22 @@ func (n *network[T]) load(w Weights) {
 	}
 }
 
-// penalty returns ||W1||² + ||W2||², summed in float64.
+// penalty returns ||W1||² + ||W2||², summed in float64 by fused
+// multiply-adds in the conventional order (W1 row by row, then W2), which
+// does not depend on the kernels' panel width.
 func (n *network[T]) penalty() float64 {
 	s := 0.0
-	for _, w := range n.w1p {
-		s += float64(w) * float64(w)
+	for i := range n.m {
+		for j := range n.d {
+			w := float64(n.w1p[n.w1At(i, j)])
+			s = math.FMA(w, w, s)
+		}
 	}
-	for _, w := range n.w2t {
-		s += float64(w) * float64(w)
+	for c := range n.k {
+		for i := range n.m {
+			w := float64(n.w2t[i*n.kp+c])
+			s = math.FMA(w, w, s)
+		}
 	}
 	return s
 }
@@ -145,7 +154,7 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	}
 	for q := 0; q < n.mp; q += n.pw {
 		w := min(n.pw, n.mp-q)
-		kernel.MulAdd(rows, w, n.d, x, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
+		kernel.MulAdd(n.ks, rows, w, n.d, x, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
 	}
 	// Branch-free: the signs are random, and a mispredicted branch per
 	// unit cost a tenth of a trial. max keeps a NaN, which the scores then
@@ -156,7 +165,7 @@ func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	for i := range rows {
 		copy(s[i*n.kp:(i+1)*n.kp], n.b2)
 	}
-	kernel.MulAdd(rows, n.kp, n.mp, h, n.mp, 1, n.w2t, n.kp, s, n.kp)
+	kernel.MulAdd(n.ks, rows, n.kp, n.mp, h, n.mp, 1, n.w2t, n.kp, s, n.kp)
 }
 
 // softmaxLoss turns each row of scores (the first k of every stride) into
@@ -186,13 +195,13 @@ func crossEntropy[T kernel.Float](s []T, k, stride int, labels []uint8, probs bo
 		mx, sy := row[best], row[y]
 		var sum T
 		for c := range row {
-			e := T(math.Exp(float64(row[c] - mx)))
+			e := T(exp(float64(row[c] - mx)))
 			if probs {
 				row[c] = e
 			}
 			sum += e
 		}
-		loss += math.Log(float64(sum)) - float64(sy-mx)
+		loss += log(float64(sum)) - float64(sy-mx)
 		if probs {
 			for c := range row {
 				row[c] /= sum

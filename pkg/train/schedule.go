@@ -19,11 +19,12 @@ func Eta(c Config, ns, t int) float64 {
 	amplitude := c.EtaMax - c.EtaMin
 	switch c.Schedule {
 	case Triangular2:
-		amplitude /= math.Exp2(float64(cycle))
+		amplitude = math.Ldexp(amplitude, -cycle) // amplitude / 2^cycle, exactly as divided
 	case ExpRange:
-		amplitude *= math.Pow(c.Gamma, float64(t))
+		amplitude = float64(amplitude * powInt(c.Gamma, t))
 	}
-	return c.EtaMin + frac*amplitude
+	// Rounded product, then sum: never left for the compiler to fuse.
+	return c.EtaMin + float64(frac*amplitude)
 }
 
 // recordSteps returns the steps at which the history is recorded: step 0

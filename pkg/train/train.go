@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/sweep-ml/sweep/pkg/train/internal/kernel"
@@ -41,7 +42,9 @@ type Result struct {
 	// Seconds is the training time including recording, summed over resumed
 	// segments; RecordSeconds is the part spent recording the history.
 	Seconds, RecordSeconds float64
-	Kernel                 string
+	// Kernel names the kernel set the run used (see [Kernels]); every set
+	// gives the same result.
+	Kernel string
 }
 
 // Checkpoint is the complete state of an unfinished run. Training resumed
@@ -69,6 +72,10 @@ type Options struct {
 	OnCheckpoint func(*Checkpoint) error
 	// OnRecord is called with every history record as it is made.
 	OnRecord func(Record)
+	// Kernel names the kernel set to train with, one of [Kernels]; ""
+	// means [DefaultKernel]. It changes the speed, never the result, so it
+	// is not part of a Config.
+	Kernel string
 }
 
 // ErrDiverged is wrapped by *DivergedError.
@@ -94,8 +101,53 @@ var ErrCheckpoint = errors.New("checkpoint does not match the run")
 // a multiple of the 6- and 4-row kernels so no row is left to plain Go.
 const evalBlock = 204
 
-// Kernel names the matrix kernels this process trains with.
-func Kernel() string { return kernel.Name() }
+// ErrKernel is wrapped by *KernelError.
+var ErrKernel = errors.New("kernel not available")
+
+// KernelError names a kernel set that does not exist or that this CPU
+// cannot run.
+type KernelError struct {
+	Name   string
+	Reason string
+}
+
+func (e *KernelError) Error() string { return "train: kernel " + e.Name + ": " + e.Reason }
+func (e *KernelError) Unwrap() error { return ErrKernel }
+
+// Kernels lists the kernel sets this CPU can run, fastest first: "avx512",
+// "avx2" (each with FMA) and "generic" on amd64, "generic" elsewhere. Every
+// set gives the same bits; they differ only in speed.
+func Kernels() []string {
+	var names []string
+	for _, s := range kernel.Available() {
+		names = append(names, s.Name())
+	}
+	return names
+}
+
+// DefaultKernel is the fastest kernel set this CPU can run.
+func DefaultKernel() string { return kernel.Default().Name() }
+
+// CheckKernel returns the kernel set name stands for ("" is the default),
+// or a *KernelError if this CPU cannot run it.
+func CheckKernel(name string) (string, error) {
+	s, err := lookupKernel(name)
+	return s.Name(), err
+}
+
+func lookupKernel(name string) (kernel.Set, error) {
+	if name == "" {
+		return kernel.Default(), nil
+	}
+	s, known, runs := kernel.Lookup(name)
+	switch {
+	case !known:
+		return s, &KernelError{name, "no such kernel (the kernels are " + strings.Join(kernel.Names(), ", ") + ")"}
+	case !runs:
+		return s, &KernelError{name, "this CPU cannot run it (it runs " + strings.Join(Kernels(), ", ") + ")"}
+	}
+	return s, nil
+}
 
 // TotalSteps is the number of updates a run of cfg makes on nTrain examples.
 func (c Config) TotalSteps(nTrain int) int {
@@ -107,10 +159,14 @@ func Train(ctx context.Context, cfg Config, ds *Dataset, opts Options) (*Result,
 	if err := cfg.Validate(ds.NTrain()); err != nil {
 		return nil, err
 	}
-	if cfg.Precision == Float32 {
-		return run[float32](ctx, cfg, ds, opts)
+	ks, err := lookupKernel(opts.Kernel)
+	if err != nil {
+		return nil, err
 	}
-	return run[float64](ctx, cfg, ds, opts)
+	if cfg.Precision == Float32 {
+		return run[float32](ctx, ks, cfg, ds, opts)
+	}
+	return run[float64](ctx, ks, cfg, ds, opts)
 }
 
 type trainer[T kernel.Float] struct {
@@ -128,12 +184,12 @@ type trainer[T kernel.Float] struct {
 	recordTime time.Duration
 }
 
-func run[T kernel.Float](ctx context.Context, cfg Config, ds *Dataset, opts Options) (*Result, error) {
+func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dataset, opts Options) (*Result, error) {
 	nb := cfg.BatchSize
 	tr := &trainer[T]{cfg: cfg, ds: ds, perEpoch: ds.NTrain() / nb, permEpoch: -1}
 	tr.ns = cfg.StepSize.Resolve(tr.perEpoch)
 	tr.total = 2 * tr.ns * cfg.Cycles
-	tr.net = newNetwork[T](ds.D, cfg.Hidden, ds.K)
+	tr.net = newNetwork[T](ks, ds.D, cfg.Hidden, ds.K)
 	rows := max(nb, evalBlock)
 	tr.grads = newGradients(tr.net, nb)
 	tr.xbuf = make([]T, rows*ds.D)
@@ -209,11 +265,11 @@ func run[T kernel.Float](ctx context.Context, cfg Config, ds *Dataset, opts Opti
 	}
 	w := tr.net.export()
 	res := &Result{
-		History: history, Weights: w, Steps: t, Kernel: kernel.Name(),
+		History: history, Weights: w, Steps: t, Kernel: ks.Name(),
 		Seconds:       priorSeconds + time.Since(start).Seconds(),
 		RecordSeconds: priorRecord + tr.recordTime.Seconds(),
 	}
-	res.Test = Evaluate(w, cfg.Lambda, ds.Mean, ds.Std, ds.Test)
+	res.Test = evaluate(ks, w, cfg.Lambda, ds.Mean, ds.Std, ds.Test)
 	return res, nil
 }
 
@@ -237,20 +293,20 @@ func (tr *trainer[T]) checkResume(ck *Checkpoint) error {
 func (tr *trainer[T]) step(t int) bool {
 	nb, d := tr.cfg.BatchSize, tr.ds.D
 	epoch, b := t/tr.perEpoch, t%tr.perEpoch
+	net := tr.net
 	var x []T
 	var y []uint8
 	if tr.cfg.Shuffle {
 		tr.shuffle(epoch)
 		for i, idx := range tr.perm[b*nb : (b+1)*nb] {
-			convert(tr.xbuf[i*d:(i+1)*d], tr.ds.TrainX[idx*d:(idx+1)*d])
+			convert(net.ks, tr.xbuf[i*d:(i+1)*d], tr.ds.TrainX[idx*d:(idx+1)*d])
 			tr.ybuf[i] = tr.ds.TrainY[idx]
 		}
 		x, y = tr.xbuf[:nb*d], tr.ybuf
 	} else {
-		x = rowsAs(tr.ds.TrainX[b*nb*d:(b+1)*nb*d], tr.xbuf)
+		x = rowsAs(net.ks, tr.ds.TrainX[b*nb*d:(b+1)*nb*d], tr.xbuf)
 		y = tr.ds.TrainY[b*nb : (b+1)*nb]
 	}
-	net := tr.net
 	net.forward(x, nb, tr.h, tr.s)
 	loss, _ := softmaxLoss(tr.s[:nb*net.kp], net.k, net.kp, y)
 	if !finite(loss) {
@@ -277,7 +333,7 @@ func (tr *trainer[T]) shuffle(epoch int) {
 
 func (tr *trainer[T]) record(t int) Record {
 	began := time.Now()
-	pen := tr.cfg.Lambda * tr.net.penalty()
+	pen := float64(tr.cfg.Lambda * tr.net.penalty()) // rounded: not fused into the costs
 	trLoss, trAcc := tr.evaluate(tr.ds.TrainX, tr.ds.TrainY)
 	vaLoss, vaAcc := tr.evaluate(tr.ds.ValX, tr.ds.ValY)
 	tr.recordTime += time.Since(began)
@@ -295,7 +351,7 @@ func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) 
 	correct := 0
 	for i := 0; i < len(y); i += evalBlock {
 		rows := min(evalBlock, len(y)-i)
-		xb := rowsAs(x[i*d:(i+rows)*d], tr.xbuf)
+		xb := rowsAs(tr.net.ks, x[i*d:(i+rows)*d], tr.xbuf)
 		tr.net.forward(xb, rows, tr.h, tr.s)
 		l, c := crossEntropy(tr.s[:rows*kp], k, kp, y[i:i+rows], false)
 		loss += l
@@ -308,7 +364,12 @@ func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) 
 // Evaluate computes the cost, loss and accuracy of w on raw examples in
 // float64, normalising each pixel as (pixel - mean) / std.
 func Evaluate(w Weights, lambda float64, mean, std []float64, ex Examples) Metrics {
-	net := newNetwork[float64](w.D, w.M, w.K)
+	return evaluate(kernel.Default(), w, lambda, mean, std, ex)
+}
+
+// evaluate is Evaluate with the kernel set ks, which changes only the speed.
+func evaluate(ks kernel.Set, w Weights, lambda float64, mean, std []float64, ex Examples) Metrics {
+	net := newNetwork[float64](ks, w.D, w.M, w.K)
 	net.load(w)
 	d := w.D
 	x := make([]float64, evalBlock*d)
@@ -332,22 +393,22 @@ func Evaluate(w Weights, lambda float64, mean, std []float64, ex Examples) Metri
 	}
 	n := float64(ex.N)
 	loss /= n
-	return Metrics{Cost: loss + lambda*net.penalty(), Loss: loss, Accuracy: float64(correct) / n}
+	return Metrics{Cost: loss + float64(lambda*net.penalty()), Loss: loss, Accuracy: float64(correct) / n}
 }
 
 // rowsAs returns src as a []T, converting into buf only when T is not
 // float32: the float32 path reads the shared data set in place.
-func rowsAs[T kernel.Float](src []float32, buf []T) []T {
+func rowsAs[T kernel.Float](ks kernel.Set, src []float32, buf []T) []T {
 	if v, ok := any(src).([]T); ok {
 		return v
 	}
-	convert(buf[:len(src)], src)
+	convert(ks, buf[:len(src)], src)
 	return buf[:len(src)]
 }
 
-func convert[T kernel.Float](dst []T, src []float32) {
+func convert[T kernel.Float](ks kernel.Set, dst []T, src []float32) {
 	if d, ok := any(dst).([]float64); ok {
-		kernel.Widen(d, src)
+		kernel.Widen(ks, d, src)
 		return
 	}
 	copy(any(dst).([]float32), src)

@@ -10,8 +10,8 @@ func updateF64(w, grad *float64, n int, eta, t float64)
 
 // updateFast applies Update to the largest multiple of a vector it can and
 // returns how many elements that was.
-func updateFast[T Float](w, g []T, eta, t T) int {
-	if !useFMA {
+func updateFast[T Float](s Set, w, g []T, eta, t T) int {
+	if !s.x86() {
 		return 0
 	}
 	switch w := any(w).(type) {
@@ -40,9 +40,9 @@ func widenAVX2(dst *float64, src *float32, n int)
 
 // widenFast converts the largest multiple of 8 elements it can and returns
 // how many that was.
-func widenFast(dst []float64, src []float32) int {
+func widenFast(s Set, dst []float64, src []float32) int {
 	n := len(src) / 8 * 8
-	if !useFMA || n == 0 {
+	if !s.x86() || n == 0 {
 		return 0
 	}
 	_ = dst[n-1]
@@ -86,32 +86,29 @@ func mulAdd6x56F32Z(k int, a *float32, rsA, csA int, b *float32, ldb int, c *flo
 //go:noescape
 func mulAdd4x24F64Z(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
-// The kernel path is decided once at start-up; tests switch it to check
-// every path the CPU can run.
-var (
-	useFMA    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	useAVX512 = useFMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ
-)
-
-func name() string {
-	switch {
-	case useAVX512:
-		return "avx512"
-	case useFMA:
-		return "avx2-fma"
+// available reports what this CPU runs: AVX2 with FMA for the 256-bit
+// kernels, and AVX-512 F, VL and DQ besides for the 512-bit ones.
+func available() []Set {
+	var sets []Set
+	fma := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	if fma && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512DQ {
+		sets = append(sets, Set{avx512})
 	}
-	return "go"
+	if fma {
+		sets = append(sets, Set{avx2})
+	}
+	return append(sets, Set{generic})
 }
 
-func panel32() int {
-	if useAVX512 {
+func panel32(s Set) int {
+	if s.id == avx512 {
 		return 56
 	}
 	return 8
 }
 
-func panel64() int {
-	if useAVX512 {
+func panel64(s Set) int {
+	if s.id == avx512 {
 		return 24
 	}
 	return 8
@@ -132,14 +129,14 @@ type blockKernels[T Float] struct {
 // micro-kernels (the rows a block's kernels leave, in Go) and reports how
 // many columns that is; MulAdd does the rest in Go. The widest column blocks
 // go first (a whole panel), then narrower ones for what is left.
-func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
-	if !useFMA || rows < 4 {
+func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
+	if !s.x86() || rows < 4 {
 		return 0
 	}
 	var blocks []blockKernels[T]
 	switch any(a).(type) {
 	case []float32:
-		if useAVX512 {
+		if s.id == avx512 {
 			blocks = append(blocks,
 				blockKernels[T]{56, 6, asKernel[T](mulAdd6x56F32Z), asKernel[T](mulAdd4x56F32Z)},
 				blockKernels[T]{48, 0, nil, asKernel[T](mulAdd4x48F32Z)},
@@ -147,7 +144,7 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 		}
 		blocks = append(blocks, blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
 	case []float64:
-		if useAVX512 {
+		if s.id == avx512 {
 			blocks = append(blocks,
 				blockKernels[T]{24, 0, nil, asKernel[T](mulAdd4x24F64Z)},
 				blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
@@ -179,3 +176,6 @@ func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 func asKernel[T Float, K any](f K) kernelFunc[T] {
 	return any(f).(func(int, *T, int, int, *T, int, *T, int))
 }
+
+// x86 reports whether s is one of the assembly sets of this file.
+func (s Set) x86() bool { return s.id == avx2 || s.id == avx512 }

@@ -2,16 +2,18 @@
 
 package kernel
 
-func name() string { return "go" }
+// available is the portable set only: the NEON kernels of arm64 are not
+// written yet.
+func available() []Set { return []Set{{generic}} }
 
-func panel32() int { return 8 }
+func panel32(Set) int { return 8 }
 
-func panel64() int { return 8 }
+func panel64(Set) int { return 8 }
 
-func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) int {
+func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) int {
 	return 0
 }
 
-func widenFast(dst []float64, src []float32) int { return 0 }
+func widenFast(s Set, dst []float64, src []float32) int { return 0 }
 
-func updateFast[T Float](w, g []T, eta, t T) int { return 0 }
+func updateFast[T Float](s Set, w, g []T, eta, t T) int { return 0 }

@@ -19,17 +19,23 @@ func reference(rows, cols, k int, a []float64, rsA, csA int, b []float64, ldb in
 	}
 }
 
-// Every kernel path (assembly where the CPU has it, and the portable Go
-// one) must match the float64 reference on all shapes and edge sizes.
+// The shapes the MulAdd tests run: every edge of the kernels' row and
+// column blocks.
+var (
+	shapeRows = []int{1, 2, 3, 4, 6, 7, 8, 10, 12, 13, 16, 18}
+	shapeCols = []int{1, 3, 4, 5, 8, 12, 16, 17, 24, 32, 40, 48, 50, 56, 64, 72, 104}
+	shapeK    = []int{1, 2, 9, 100, 256, 300, 600}
+)
+
+// Every kernel set must match the float64 reference on all shapes and edge
+// sizes.
 func TestMulAddMatchesReference(t *testing.T) {
-	for _, mode := range kernelModes() {
-		setMode(mode)
-		t.Run(Name(), testMulAdd)
+	for _, s := range Available() {
+		t.Run(s.Name(), func(t *testing.T) { testMulAdd(t, s) })
 	}
-	setMode(kernelModes()[0])
 }
 
-func testMulAdd(t *testing.T) {
+func testMulAdd(t *testing.T, s Set) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	fill := func(n int) []float64 {
 		x := make([]float64, n)
@@ -38,9 +44,9 @@ func testMulAdd(t *testing.T) {
 		}
 		return x
 	}
-	for _, rows := range []int{1, 2, 3, 4, 6, 7, 8, 10, 12, 13, 16, 18} {
-		for _, cols := range []int{1, 3, 4, 5, 8, 12, 16, 17, 24, 32, 40, 48, 50, 56, 64, 72, 104} {
-			for _, k := range []int{1, 2, 9, 100, 256, 300, 600} {
+	for _, rows := range shapeRows {
+		for _, cols := range shapeCols {
+			for _, k := range shapeK {
 				for _, transposedA := range []bool{false, true} {
 					rsA, csA := k, 1
 					if transposedA {
@@ -52,12 +58,12 @@ func testMulAdd(t *testing.T) {
 					want := append([]float64(nil), c...)
 					reference(rows, cols, k, a, rsA, csA, b, ldb, want, ldc)
 					got := append([]float64(nil), c...)
-					MulAdd(rows, cols, k, a, rsA, csA, b, ldb, got, ldc)
+					MulAdd(s, rows, cols, k, a, rsA, csA, b, ldb, got, ldc)
 					got32 := make([]float32, len(c))
 					for i := range c {
 						got32[i] = float32(c[i])
 					}
-					MulAdd(rows, cols, k, f32(a), rsA, csA, f32(b), ldb, got32, ldc)
+					MulAdd(s, rows, cols, k, f32(a), rsA, csA, f32(b), ldb, got32, ldc)
 					for i := range want {
 						if d := math.Abs(got[i] - want[i]); d > 1e-12*(1+math.Abs(want[i])) {
 							t.Fatalf("float64 rows=%d cols=%d k=%d T=%v: c[%d]=%g want %g", rows, cols, k, transposedA, i, got[i], want[i])
@@ -85,8 +91,7 @@ func f32(x []float64) []float32 {
 
 func TestWiden(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, mode := range kernelModes() {
-		setMode(mode)
+	for _, s := range Available() {
 		for _, n := range []int{0, 1, 7, 8, 9, 16, 100, 3072} {
 			src := make([]float32, n)
 			for i := range src {
@@ -94,26 +99,23 @@ func TestWiden(t *testing.T) {
 			}
 			dst := make([]float64, n+1)
 			dst[n] = -1 // must stay untouched
-			Widen(dst, src)
+			Widen(s, dst, src)
 			for i, v := range src {
 				if dst[i] != float64(v) {
-					t.Fatalf("%s n=%d: dst[%d] = %g, want %g", Name(), n, i, dst[i], v)
+					t.Fatalf("%s n=%d: dst[%d] = %g, want %g", s.Name(), n, i, dst[i], v)
 				}
 			}
 			if dst[n] != -1 {
-				t.Fatalf("%s n=%d: wrote past the end", Name(), n)
+				t.Fatalf("%s n=%d: wrote past the end", s.Name(), n)
 			}
 		}
 	}
-	setMode(kernelModes()[0])
 }
 
-// Update agrees with the formula on every path, within one rounding of the
-// float32 FMA path's single roundings, and touches nothing past w.
+// Update agrees with the formula on every path and touches nothing past w.
 func TestUpdate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, mode := range kernelModes() {
-		setMode(mode)
+	for _, s := range Available() {
 		for _, n := range []int{0, 3, 8, 13, 64} {
 			w, g := make([]float32, n+1), make([]float32, n)
 			want := make([]float64, n)
@@ -122,27 +124,26 @@ func TestUpdate(t *testing.T) {
 				want[i] = float64(w[i]) - 0.1*(float64(g[i])+0.02*float64(w[i]))
 			}
 			w[n] = 7
-			Update(w[:n], g, 0.1, 0.02)
+			Update(s, w[:n], g, 0.1, 0.02)
 			for i := range n {
 				if d := math.Abs(float64(w[i]) - want[i]); d > 1e-6*(1+math.Abs(want[i])) {
-					t.Fatalf("%s n=%d: w[%d] = %g, want %g", Name(), n, i, w[i], want[i])
+					t.Fatalf("%s n=%d: w[%d] = %g, want %g", s.Name(), n, i, w[i], want[i])
 				}
 			}
 			if w[n] != 7 {
-				t.Fatalf("%s n=%d: wrote past the end", Name(), n)
+				t.Fatalf("%s n=%d: wrote past the end", s.Name(), n)
 			}
 			w64, g64 := make([]float64, n), make([]float64, n)
 			for i := range n {
 				w64[i], g64[i] = float64(w[i]), float64(g[i])
 				want[i] = w64[i] - 0.1*(g64[i]+0.02*w64[i])
 			}
-			Update(w64, g64, 0.1, 0.02)
+			Update(s, w64, g64, 0.1, 0.02)
 			for i := range n {
 				if d := math.Abs(w64[i] - want[i]); d > 1e-14*(1+math.Abs(want[i])) {
-					t.Fatalf("%s float64 n=%d: w[%d] = %g, want %g", Name(), n, i, w64[i], want[i])
+					t.Fatalf("%s float64 n=%d: w[%d] = %g, want %g", s.Name(), n, i, w64[i], want[i])
 				}
 			}
 		}
 	}
-	setMode(kernelModes()[0])
 }

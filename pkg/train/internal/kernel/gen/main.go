@@ -122,6 +122,9 @@ func (k kernel) write(b *bytes.Buffer) {
 			}
 		}
 	}
+	// The loop starts on a 64-byte boundary: where the linker happens to
+	// put it otherwise moved the AVX2 float32 epoch by 4%.
+	p("\tPCALIGN $64")
 	p("\nloop%s:", k.name)
 	for v := range nv {
 		p("\tVMOVU%s %d(DX), %s", k.typ, offset(v), bReg(v))
