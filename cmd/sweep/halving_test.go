@@ -41,7 +41,16 @@ func TestHalvingCommands(t *testing.T) {
 		}
 	}
 
-	mustSweep(t, dir, "run", "sh.yaml")
+	r = mustSweep(t, dir, "run", "sh.yaml")
+	for _, want := range []string{
+		"stage sh: 9 trials, 3 to train\n  rung 2 of 3, 2 cycles: 3 trials, the best of rung 1's 6\n",
+		"stage sh: 11 trials, 2 to train\n  rung 3 of 3, 4 cycles: 2 trials, the best of rung 2's 3\n",
+		"4 cycles) resumed at step 80/160",
+	} {
+		if !strings.Contains(r.stderr+r.stdout, want) {
+			t.Errorf("run output lacks %q:\n%s", want, r)
+		}
+	}
 	r = mustSweep(t, dir, "run", "sh.yaml", "--plan")
 	for _, want := range []string{
 		"rung 1, 1 cycle: 6 trials, decided: 3 promoted, 3 pruned",
