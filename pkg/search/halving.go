@@ -2,8 +2,10 @@ package search
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -203,6 +205,25 @@ func (r *Runner) markRungs(plan *StagePlan, h *history, counts map[store.Status]
 		counts[s] += n
 	}
 	return nil
+}
+
+// checkHalvingUnchanged refuses a change of a stored stage's halving
+// option: the rungs it decided were decided with the stored one. (A larger
+// training.cycles is allowed: it adds rungs after the stored ones.)
+func checkHalvingUnchanged(st *config.Stage, stored store.Stage) error {
+	was, err := config.DecodeStage(stored.Spec)
+	if err != nil {
+		return fmt.Errorf("search: stage %q: stored spec: %w", st.Name, err)
+	}
+	if reflect.DeepEqual(was.Halving, st.Halving) || len(stored.TrialIDs) == 0 {
+		return nil
+	}
+	what, err := specDiff(stored.Spec, st)
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("search: stage %q: %w: %s; its %d trials are stored. Undo the change, or start a new sweep (another name or --db FILE)",
+		st.Name, ErrStageChanged, what, len(stored.TrialIDs))
 }
 
 // storedPromotions returns the points among current whose trial at the

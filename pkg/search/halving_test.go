@@ -453,3 +453,46 @@ func TestHalvingFailedTrialAndRefine(t *testing.T) {
 		t.Errorf("the retried trial is %s, want pruned: its rung was decided without it", s)
 	}
 }
+
+// A stored halving stage refuses a change of its halving option, which
+// decided its rungs, and grows by more rungs when its cycles grow.
+func TestHalvingStageChange(t *testing.T) {
+	base := halvingSweep[:strings.Index(halvingSweep, "    - name: again")]
+	path := filepath.Join(t.TempDir(), "c.db")
+	if err := sweepRun(t.Context(), t, parseConfig(t, base), path, RunOptions{Workers: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := stageLists(t, path)
+	for _, change := range []struct{ old, new string }{
+		{"eta: 2}", "eta: 3}"},
+		{"      halving: {min_cycles: 1, eta: 2}\n", ""},
+	} {
+		r, err := NewRunner(t.Context(), parseConfig(t, strings.Replace(base, change.old, change.new, 1)), RunOptions{Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db, err := store.Open(path, store.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = r.Run(t.Context(), db)
+		db.Close()
+		if !errors.Is(err, ErrStageChanged) || !strings.Contains(err.Error(), "halving was") {
+			t.Errorf("%q -> %q: %v, want ErrStageChanged naming halving", change.old, change.new, err)
+		}
+	}
+	if after, _ := stageLists(t, path); !reflect.DeepEqual(after, before) {
+		t.Fatalf("a refused change wrote the stage")
+	}
+	// 8 cycles: the 4-cycle trials become a rung, and the best goes on.
+	if err := sweepRun(t.Context(), t, parseConfig(t, strings.Replace(base, "cycles: 4", "cycles: 8", 1)), path, RunOptions{Workers: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	lists, trials := stageLists(t, path)
+	if got := lists["sh"]; len(got) != 6+3+2+1 || !slices.Equal(got[:11], before["sh"]) {
+		t.Fatalf("stage sh after growing to 8 cycles: %v", got)
+	}
+	if last := trials[lists["sh"][11]]; last.Status != store.Done || last.CyclesTrained != 8 {
+		t.Errorf("the 8-cycle trial is %s at %d cycles", last.Status, last.CyclesTrained)
+	}
+}

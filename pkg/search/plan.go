@@ -194,6 +194,11 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			})
 		}
 	}
+	if hasStored {
+		if err := checkHalvingUnchanged(st, stored); err != nil {
+			return nil, err
+		}
+	}
 	if st.Halving != nil {
 		if err := r.planRungs(plan, h, stored.TrialIDs, earlier); err != nil {
 			return nil, err
