@@ -104,6 +104,11 @@ func cfgWith(old, new string) string {
 	return strings.Replace(tinySweep, old, new, 1)
 }
 
+// halvingWith is tinySweep trained for 9 cycles with a halving option.
+func halvingWith(halving string) string {
+	return strings.Replace(cfgWith("trials: 3", "trials: 3\n      halving: "+halving), "cycles: 1", "cycles: 9", 1)
+}
+
 type badInput struct {
 	name   string
 	config string            // written to c.yaml unless empty
@@ -172,6 +177,14 @@ func badInputs() []badInput {
 		{name: "reversed range", config: cfgWith("[-4, -2]", "[-2, -4]"), want: "c.yaml:19: search.stages[0].space.lambda"},
 		{name: "range gives negative lambda", config: cfgWith("{log10: [-4, -2]}", "{uniform: [-1, 1]}"), want: "c.yaml:19: search.stages[0].space.lambda"},
 		{name: "after an unknown stage", config: cfgWith("sampler: grid", "sampler: grid\n      after: warmup"), want: "c.yaml:17: search.stages[0].after"},
+		{name: "halving eta 1", config: halvingWith("{min_cycles: 1, eta: 1}"), want: "c.yaml:18: search.stages[0].halving.eta: must be an integer between 2 and 10000, got 1"},
+		{name: "halving eta not an integer", config: halvingWith("{eta: 2.5}"), want: "c.yaml:18: search.stages[0].halving.eta: expected an integer, got 2.5"},
+		{name: "halving eta absurd", config: halvingWith("{eta: 1000000000000}"), want: "c.yaml:18: search.stages[0].halving.eta: must be an integer between 2 and 10000"},
+		{name: "halving min_cycles 0", config: halvingWith("{min_cycles: 0}"), want: "c.yaml:18: search.stages[0].halving.min_cycles: must be at least 1, got 0"},
+		{name: "halving min_cycles reaches cycles", config: halvingWith("{min_cycles: 9}"), want: "c.yaml:18: search.stages[0].halving.min_cycles: must be less than the stage's training.cycles 9 (the last rung), got 9"},
+		{name: "halving on one cycle", config: cfgWith("trials: 3", "trials: 3\n      halving: {min_cycles: 1}"), want: "c.yaml:18: search.stages[0].halving.min_cycles: must be less than the stage's training.cycles 1"},
+		{name: "halving unknown key", config: halvingWith("{rungs: 3}"), want: `c.yaml:18: search.stages[0].halving: unknown key "rungs"`},
+		{name: "halving not a mapping", config: halvingWith("3"), want: "c.yaml:18: search.stages[0].halving: expected a mapping"},
 		{name: "duplicate stage name", config: tinySweep + "    - name: coarse\n      trials: 1\n", want: "duplicate stage name"},
 		{name: "batch larger than the data", config: cfgWith("batch_size: 150", "batch_size: 9001"), want: "c.yaml:6: training.batch_size"},
 		{name: "batch larger than the data (train)", config: cfgWith("batch_size: 150", "batch_size: 9001"), args: []string{"train", "c.yaml"}, want: "c.yaml:6: training.batch_size"},

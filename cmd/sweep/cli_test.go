@@ -473,7 +473,7 @@ func TestReportDivergedTrialIsNull(t *testing.T) {
 }
 
 var reportKeys = []string{"id", "stage", "status", "params", "config", "val_accuracy", "val_cost", "val_loss",
-	"train_accuracy", "test_accuracy", "seconds", "wall_seconds"}
+	"train_accuracy", "test_accuracy", "cycles_trained", "seconds", "wall_seconds"}
 
 // Keys beyond the contract that report --format json also documents.
 var reportExtraKeys = []string{"trained_in", "reused", "own_data", "kernel", "error", "diverged_step"}

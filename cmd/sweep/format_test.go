@@ -48,18 +48,26 @@ func TestStatusColumnsInReportOrder(t *testing.T) {
 		names = append(names, string(s))
 	}
 	var b bytes.Buffer
-	if err := writeSnapshot(&b, store.StatusSnapshot{Stages: []store.StageCounts{{Name: "s", Total: 15, Counts: counts}}}); err != nil {
+	if err := writeSnapshot(&b, store.StatusSnapshot{Stages: []store.StageCounts{{Name: "s", Total: 28, Counts: counts}}}); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(b.String(), "\n")
 	if got, want := strings.Fields(lines[0]), append([]string{"stage", "trials"}, names...); strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("status header %q, want %q", got, want)
 	}
-	if got := strings.Join(strings.Fields(lines[1]), " "); got != "s 15 1 2 3 4 5" {
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "s 28 1 2 3 4 5 6 7" {
 		t.Errorf("status row %q, want the counts in order", got)
 	}
-	line := report.Summary{Total: 15, Counts: counts}.CountLine()
-	if want := "15 trials: 1 done, 2 diverged, 3 failed, 4 running, 5 pending"; line != want {
+	// A sweep without halving stages has no pruned or promoted column.
+	b.Reset()
+	if err := writeSnapshot(&b, store.StatusSnapshot{Stages: []store.StageCounts{{Name: "s", Total: 3, Counts: map[store.Status]int{store.Done: 3}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(strings.Split(b.String(), "\n")[0]); strings.Join(got, " ") != "stage trials done diverged failed running pending" {
+		t.Errorf("status header without halving %q", got)
+	}
+	line := report.Summary{Total: 28, Counts: counts}.CountLine()
+	if want := "28 trials: 1 done, 2 pruned, 3 promoted, 4 diverged, 5 failed, 6 running, 7 pending"; line != want {
 		t.Errorf("report count line %q, want %q", line, want)
 	}
 }

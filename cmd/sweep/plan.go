@@ -62,7 +62,12 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			fmt.Fprintf(w, "  %s: %s, around the top %d trials of %s\n", name,
 				st.DescribeRange(name, ps.Plan.Derived.Ranges[name]), len(ps.Plan.Derived.From), st.After)
 		}
+		writeRungs(w, ps.Plan)
 		names := report.ParamNames(ps.Plan.Trials, func(t search.PlannedTrial) map[string]float64 { return t.Params })
+		halving := st.Halving != nil
+		if halving {
+			names = append([]string{"cycles"}, names...)
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "  #\tid\tstored\t%s\n", strings.Join(names, "\t"))
 		for _, t := range ps.Plan.Trials {
@@ -75,6 +80,10 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			}
 			cells := make([]string, len(names))
 			for i, name := range names {
+				if halving && i == 0 {
+					cells[i] = fmt.Sprint(t.Config.Cycles)
+					continue
+				}
 				cells[i] = report.FormatParam(name, t.Params[name])
 			}
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, report.ShortID(t.ID), stored, strings.Join(cells, "\t"))
@@ -98,6 +107,9 @@ func stageSummary(st *config.Stage) string {
 	}
 	if st.After != "" {
 		parts = append(parts, "after "+st.After)
+	}
+	if h := st.Halving; h != nil {
+		parts = append(parts, fmt.Sprintf("halving from %s by %d", plural(h.MinCycles, "cycle"), h.Eta))
 	}
 	return strings.Join(parts, ", ")
 }

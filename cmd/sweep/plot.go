@@ -33,7 +33,8 @@ func newPlotCmd() *cobra.Command {
 		Short: "Draw a sweep's results and its trials' training curves as PNG or SVG files",
 		Long: `Without arguments, draw the sweep: validation accuracy against lambda for every
 trial (accuracy-vs-lambda), the validation curves of the --top best trials
-overlaid (top-curves), and each of those trials' own curves (trial-ID: cost,
+overlaid (top-curves), each halving stage's validation accuracy against
+cycles with its rungs marked (halving-STAGE), and each of those trials' own curves (trial-ID: cost,
 loss and accuracy against the update step, and the learning rate). With
 TRIAL arguments (ids or unique prefixes), draw only those trials' curves.
 Files go to the -o directory, created if missing; existing files are kept
@@ -83,6 +84,13 @@ func runPlot(ctx context.Context, opts plotOptions) error {
 		files = append(files,
 			plotFile{"accuracy-vs-lambda", func(w io.Writer) error { return report.PlotSweep(ctx, w, opts.format, db) }},
 			plotFile{"top-curves", func(w io.Writer) error { return report.PlotTop(ctx, w, opts.format, db, opts.top) }})
+		halving, err := report.HalvingStages(db)
+		if err != nil {
+			return err
+		}
+		for _, name := range halving {
+			files = append(files, plotFile{"halving-" + name, func(w io.Writer) error { return report.PlotHalving(ctx, w, opts.format, db, name) }})
+		}
 		rows, err := report.Rank(ctx, db, report.Selection{Top: opts.top})
 		if err != nil {
 			return err

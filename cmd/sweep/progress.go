@@ -66,6 +66,9 @@ func describe(t *search.PlannedTrial) string {
 	if t.SeedIndex > 0 {
 		parts = append(parts, fmt.Sprintf("seed#%d", t.SeedIndex))
 	}
+	if t.Stage.Halving != nil {
+		parts = append(parts, plural(t.Config.Cycles, "cycle"))
+	}
 	return strings.Join(parts, " ")
 }
 
@@ -73,6 +76,15 @@ func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.out, "stage %s: %s, %d to train\n", plan.Stage.Name, plural(len(plan.Trials), "trial"), todo)
+	if n := len(plan.Rungs); n > 0 {
+		r := plan.Rungs[n-1]
+		line := fmt.Sprintf("  rung %d of %d, %s: %s", n, len(plan.RungCycles), plural(r.Cycles, "cycle"), plural(len(r.Trials), "trial"))
+		if n > 1 {
+			below := plan.Rungs[n-2]
+			line += fmt.Sprintf(", the best of rung %d's %d", n-1, len(below.Trials))
+		}
+		fmt.Fprintln(p.out, line)
+	}
 	if p.bars == nil || todo == 0 {
 		return
 	}

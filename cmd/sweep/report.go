@@ -60,7 +60,7 @@ plots. Use it with -o report.html.`,
 	addDBFlag(cmd, &opts.db)
 	f := cmd.Flags()
 	f.StringVar(&opts.stage, "stage", "", "only the trials this stage lists")
-	f.StringVar(&opts.status, "status", "", "only trials with this status: done, diverged, failed, running or pending")
+	f.StringVar(&opts.status, "status", "", "only trials with this status: done, pruned, promoted, diverged, failed, running or pending (promoted ones are left out otherwise)")
 	f.StringVar(&opts.sort, "sort", "val_accuracy", "sort key: accuracies descending; val_cost, val_loss, seconds, lambda or a parameter name ascending")
 	f.IntVar(&opts.top, "top", 0, "only the first N rows (of the ranking and of each stage ranked apart)")
 	f.StringVar(&opts.format, "format", "table", "table, markdown, csv, json or html")

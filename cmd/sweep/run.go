@@ -131,9 +131,16 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 // rankingRows is how many trials the ranking at the end of a run shows.
 const rankingRows = 10
 
+// trialCount is the number of trials a full report ranks: all but the
+// promoted ones, which their continuations repeat.
 func trialCount(db *store.DB) (int, error) {
 	n := 0
-	err := db.ForEachTrial(func(store.Trial) error { n++; return nil })
+	err := db.ForEachTrial(func(t store.Trial) error {
+		if t.Status != store.Promoted {
+			n++
+		}
+		return nil
+	})
 	return n, err
 }
 

@@ -27,9 +27,10 @@ func newStatusCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a sweep's trials by status and the progress of running ones",
-		Long: `Show how many trials of each stage are done, diverged, failed, running or
-pending, and the progress of the running ones. It works while a sweep runs, by
-reading the snapshot the running process keeps beside the database.`,
+		Long: `Show how many trials of each stage are done, pruned or promoted (halving
+stages), diverged, failed, running or pending, and the progress of the running
+ones. It works while a sweep runs, by reading the snapshot the running process
+keeps beside the database.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out = cmd.OutOrStdout()
@@ -90,16 +91,33 @@ func runStatus(ctx context.Context, opts statusOptions) error {
 	return writeSnapshot(opts.out, snap)
 }
 
+// statusColumns are the statuses the status table shows: all, except
+// pruned and promoted in a sweep without halving stages.
+func statusColumns(snap store.StatusSnapshot) []store.Status {
+	var out []store.Status
+	for _, s := range store.Statuses {
+		shown := s != store.Pruned && s != store.Promoted
+		for _, st := range snap.Stages {
+			shown = shown || st.Counts[s] > 0
+		}
+		if shown {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	header := []string{"stage", "trials"}
-	for _, s := range store.Statuses {
+	columns := statusColumns(snap)
+	for _, s := range columns {
 		header = append(header, string(s))
 	}
 	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for _, st := range snap.Stages {
 		cells := []string{st.Name, fmt.Sprint(st.Total)}
-		for _, s := range store.Statuses {
+		for _, s := range columns {
 			cells = append(cells, fmt.Sprint(st.Counts[s]))
 		}
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))

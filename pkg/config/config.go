@@ -158,6 +158,8 @@ type Stage struct {
 	Best    int     // > 0: retrain the Best configurations so far instead of sampling
 	Space   []Dimension
 	Refine  *Refine
+	// Halving, if set, trains the stage by successive halving over cycles.
+	Halving *Halving
 	// Training overrides the base training and model settings.
 	Training Settings
 	Data     DataOverride
@@ -171,6 +173,15 @@ type Stage struct {
 type Refine struct {
 	Top    int
 	Margin float64
+}
+
+// Halving makes a stage train by successive halving: every trial trains
+// to the first rung, MinCycles cycles, and at each rung the best 1/Eta
+// continue to the next, MinCycles·Eta^k cycles, up to the stage's
+// training.cycles (see search.Rungs).
+type Halving struct {
+	MinCycles int
+	Eta       int
 }
 
 func (st *Stage) path() string { return fmt.Sprintf("search.stages[%d]", st.Index) }
@@ -254,4 +265,19 @@ func (st *Stage) DescribeRange(name string, rg Range) string {
 		}
 	}
 	return fmt.Sprintf("[%.4g, %.4g]", rg.Lo, rg.Hi)
+}
+
+// Rungs returns the cycles of a halving stage's rungs when its trials
+// train for cycles in all: MinCycles·Eta^k below cycles, then cycles
+// itself. Validate keeps MinCycles < cycles and Eta >= 2, so there are
+// at least two rungs and at most 1 + log2(cycles).
+func (h Halving) Rungs(cycles int) []int {
+	if h.MinCycles < 1 || h.Eta < 2 {
+		return []int{cycles} // not a valid Halving: one rung, and no endless loop
+	}
+	var rungs []int
+	for r := h.MinCycles; r < cycles; r *= h.Eta {
+		rungs = append(rungs, r)
+	}
+	return append(rungs, cycles)
 }

@@ -52,3 +52,17 @@ func ExampleFieldError() {
 	// true 3 training.cycles
 	// true true
 }
+
+// A halving stage's rungs: min_cycles·eta^k below training.cycles, then
+// training.cycles itself.
+func ExampleHalving_Rungs() {
+	fmt.Println(config.Halving{MinCycles: 1, Eta: 3}.Rungs(9))
+	fmt.Println(config.Halving{MinCycles: 1, Eta: 3}.Rungs(10))
+	fmt.Println(config.Halving{MinCycles: 2, Eta: 2}.Rungs(9))
+	fmt.Println(config.Halving{MinCycles: 1, Eta: 100}.Rungs(9))
+	// Output:
+	// [1 3 9]
+	// [1 3 9 10]
+	// [2 4 8 9]
+	// [1 9]
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -26,6 +27,7 @@ func FuzzParse(f *testing.F) {
 	}
 	// The config that passed validation and then panicked.
 	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
+	f.Add("training: {cycles: 10000}\nsearch: {stages: [{name: a, halving: {min_cycles: 1, eta: 10000}}]}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})
 		if err != nil {
@@ -69,6 +71,12 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("stage %s fits with %d recorded points", st.Name, n)
 			}
 			checkTrialRoundTrip(t, tc)
+			if h := st.Halving; h != nil {
+				rungs := h.Rungs(tc.Cycles)
+				if len(rungs) < 2 || len(rungs) > 15 || rungs[len(rungs)-1] != tc.Cycles || !slices.IsSorted(rungs) {
+					t.Fatalf("stage %s: halving %+v over %d cycles gives rungs %v", st.Name, *h, tc.Cycles, rungs)
+				}
+			}
 		}
 	})
 }

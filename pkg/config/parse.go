@@ -530,6 +530,19 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 				},
 			})
 		}),
+		"halving": set("halving", func(v *yaml.Node, path string) error {
+			st.Halving = &Halving{MinCycles: 1, Eta: 3}
+			return p.mapping(v, path, fields{
+				"min_cycles": func(v *yaml.Node, path string) (err error) {
+					st.Halving.MinCycles, err = p.integer(v, path)
+					return err
+				},
+				"eta": func(v *yaml.Node, path string) (err error) {
+					st.Halving.Eta, err = p.integer(v, path)
+					return err
+				},
+			})
+		}),
 		"training": set("training", func(v *yaml.Node, path string) error {
 			return p.settings(v, path, "training", st.Training)
 		}),

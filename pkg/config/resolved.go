@@ -83,6 +83,9 @@ func stageJSON(st *Stage) (map[string]any, error) {
 	if st.Refine != nil {
 		m["refine"] = map[string]any{"top": st.Refine.Top, "margin": st.Refine.Margin}
 	}
+	if st.Halving != nil {
+		m["halving"] = map[string]any{"min_cycles": st.Halving.MinCycles, "eta": st.Halving.Eta}
+	}
 	for name, v := range st.Training {
 		row, ok := Lookup(name)
 		if !ok {

@@ -120,6 +120,17 @@ func DecodeStage(b []byte) (Stage, error) {
 			if err == nil {
 				st.Refine = &Refine{Top: *r.Top, Margin: *r.Margin}
 			}
+		case "halving":
+			var h struct {
+				MinCycles *int `json:"min_cycles"`
+				Eta       *int `json:"eta"`
+			}
+			if err = strictDecode(raw, &h); err == nil && (h.MinCycles == nil || h.Eta == nil) {
+				err = fmt.Errorf("expected min_cycles and eta, got %s", raw)
+			}
+			if err == nil {
+				st.Halving = &Halving{MinCycles: *h.MinCycles, Eta: *h.Eta}
+			}
 		case "space":
 			st.Space, err = decodeSpace(raw)
 		case "training", "model":

@@ -110,6 +110,8 @@ search:
       space:
         lambda: {log10: refine}          # the range comes from coarse's results:
       refine: {top: 3, margin: 0.25}     # its top 3 trials, widened by 0.25 decades
+      # halving: {min_cycles: 1, eta: 3} # successive halving: all train 1 cycle, the best
+      #                                  # third go on to 3, 9 ... up to training.cycles
     - name: final
       after: fine
       best: 1                 # retrain the best configuration of all earlier stages

@@ -120,6 +120,7 @@ search:
       sampler: random
       space: {lambda: {log10: refine}, gamma: {uniform: refine}}
       refine: {top: 2, margin: 0.5}
+      halving: {min_cycles: 1, eta: 2}
       training: {step_size: 1 epoch}
       data: {source: idx, dir: /d, train: [x], test: [y], validation: {files: [v]}}
     - name: c
@@ -184,6 +185,8 @@ search:
 		`{"name":"a","training":{"lamda":3}}`,
 		`{"name":"a","data":{"validation":{"holdout":"all"}}}`,
 		`{"name":"a","refine":{"top":2}}`,
+		`{"name":"a","halving":{"eta":2}}`,
+		`{"name":"a","halving":{"min_cycles":1,"eta":2,"rungs":3}}`,
 		`not json`,
 	} {
 		if _, err := DecodeStage([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {

@@ -114,6 +114,8 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 			return beside("space")
 		case st.Refine != nil:
 			return beside("refine")
+		case st.Halving != nil:
+			return beside("halving")
 		case st.Index == 0:
 			return c.errorf(at("best"), "the first stage has no earlier configurations to take the best of")
 		}
@@ -149,10 +151,39 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 	if err := c.checkTraining(tc, at); err != nil {
 		return err
 	}
+	if err := c.checkHalving(st, tc); err != nil {
+		return err
+	}
 	if err := c.checkData(c.DataSection(st), func(key string) string { return at("data." + key) }); err != nil {
 		return err
 	}
 	return c.checkCorners(st, tc)
+}
+
+// checkHalving bounds a halving stage's rungs: with eta >= 2 and
+// training.cycles at most train.MaxCycles there are at most
+// 1 + log2(MaxCycles) of them, and eta <= MaxCycles keeps every rung's
+// product far from overflowing.
+func (c Config) checkHalving(st *Stage, tc train.Config) error {
+	h := st.Halving
+	if h == nil {
+		return nil
+	}
+	at := st.path() + ".halving"
+	for _, d := range st.Space {
+		if d.Name == "cycles" {
+			return c.errorf(st.path()+".space.cycles", "a halving stage sets the cycles of its rungs itself; set training.cycles to the last rung instead")
+		}
+	}
+	switch {
+	case h.MinCycles < 1:
+		return c.errorf(at+".min_cycles", "must be at least 1, got %d", h.MinCycles)
+	case h.MinCycles >= tc.Cycles:
+		return c.errorf(at+".min_cycles", "must be less than the stage's training.cycles %d (the last rung), got %d", tc.Cycles, h.MinCycles)
+	case h.Eta < 2 || h.Eta > train.MaxCycles:
+		return c.errorf(at+".eta", "must be an integer between 2 and %d, got %d", train.MaxCycles, h.Eta)
+	}
+	return nil
 }
 
 func (c Config) stageIndex(name string) int {

@@ -118,7 +118,7 @@ func WriteHTML(ctx context.Context, w io.Writer, db *store.DB, opts HTMLOptions)
 		if page.Expandable == opts.TrialPlots {
 			break
 		}
-		if r.Status != store.Done && r.Status != store.Diverged {
+		if r.Status != store.Done && r.Status != store.Pruned && r.Status != store.Diverged {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

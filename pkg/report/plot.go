@@ -254,11 +254,13 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 		stageIndex[s] = i
 	}
 	byStage := make([]plotter.XYs, len(d.stages))
-	var lost plotter.XYs
+	var lost, pruned plotter.XYs
 	for _, r := range d.rows {
 		x, y, ok := point(r)
 		switch {
 		case !ok:
+		case r.Status == store.Pruned: // measured at a lower rung: not comparable
+			pruned = append(pruned, plotter.XY{X: x, Y: y})
 		case r.Status != store.Done:
 			lost = append(lost, plotter.XY{X: x, Y: y})
 		default:
@@ -283,6 +285,15 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 		s.GlyphStyle = draw.GlyphStyle{Color: paletteColor(i), Radius: vg.Points(4), Shape: shapes[i%len(shapes)]}
 		p.Add(s)
 		legend = append(legend, keyEntry{fmt.Sprintf("%s (%d)", d.stages[i], len(xys)), s})
+	}
+	if len(pruned) > 0 {
+		s, err := plotter.NewScatter(pruned)
+		if err != nil {
+			return figure{}, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: lostColor, Radius: vg.Points(3), Shape: draw.RingGlyph{}}
+		p.Add(s)
+		legend = append(legend, keyEntry{fmt.Sprintf("pruned at a lower rung (%d)", len(pruned)), s})
 	}
 	if len(lost) > 0 {
 		s, err := plotter.NewScatter(lost)

@@ -80,9 +80,15 @@ func Rank(ctx context.Context, db *store.DB, sel Selection) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sel.Status != "" {
-		rows = slices.DeleteFunc(rows, func(r Row) bool { return r.Status != sel.Status })
-	}
+	// A promoted trial is repeated by its continuation at the next rung of
+	// its stage, so rankings leave it out there unless asked for by
+	// status; a later stage that lists it shows it.
+	rows = slices.DeleteFunc(rows, func(r Row) bool {
+		if sel.Status != "" {
+			return r.Status != sel.Status
+		}
+		return r.Status == store.Promoted && r.ListedIn == r.Stage
+	})
 	if sel.GroupSeeds {
 		rows = groupSeeds(rows)
 	}
@@ -292,6 +298,7 @@ type JSONTrial struct {
 	ValLoss       *Number            `json:"val_loss"`
 	TrainAccuracy *Number            `json:"train_accuracy"`
 	TestAccuracy  *Number            `json:"test_accuracy"`
+	CyclesTrained int                `json:"cycles_trained"`
 	Seconds       float64            `json:"seconds"`
 	WallSeconds   float64            `json:"wall_seconds"`
 	Error         string             `json:"error,omitempty"`
@@ -337,7 +344,7 @@ func WriteJSON(w io.Writer, rows []Row) error {
 			Params: r.Params, Config: cfg,
 			ValAccuracy: number(r.Final.ValAccuracy), ValCost: number(r.Final.ValCost), ValLoss: number(r.Final.ValLoss),
 			TrainAccuracy: number(r.Final.TrainAccuracy), TestAccuracy: number(r.Final.TestAccuracy),
-			Seconds: r.Seconds, WallSeconds: r.WallSeconds, Error: r.Error, DivergedStep: r.DivergedStep, Kernel: r.Kernel,
+			CyclesTrained: CyclesTrained(r.Trial), Seconds: r.Seconds, WallSeconds: r.WallSeconds, Error: r.Error, DivergedStep: r.DivergedStep, Kernel: r.Kernel,
 		}
 		if s := r.Seeds; s != nil {
 			out[i].Seeds, out[i].SeedIDs, out[i].SeedsDone = len(s.IDs), s.IDs, &s.Done

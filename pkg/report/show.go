@@ -65,6 +65,7 @@ func WriteTrial(w io.Writer, db *store.DB, t store.Trial) error {
 	line := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 	line("trial", t.ID)
 	line("status", string(t.Status))
+	line("cycles", strconv.Itoa(CyclesTrained(t)))
 	for _, name := range paramNames([]Row{{Trial: t}}) {
 		if _, ok := t.Params[name]; ok {
 			line(name, paramString(name, t.Params))

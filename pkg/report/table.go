@@ -196,6 +196,12 @@ func humanCells(rows []Row) [][]string {
 		header = append(header, "seeds")
 	}
 	header = append(header, names...)
+	// Rows that trained different numbers of cycles (a halving stage's
+	// pruned trials) say how far each got.
+	cycles := slices.ContainsFunc(rows, func(r Row) bool { return CyclesTrained(r.Trial) != CyclesTrained(rows[0].Trial) })
+	if cycles {
+		header = append(header, "cycles")
+	}
 	for _, c := range metricCols {
 		if c.inTable {
 			header = append(header, c.title)
@@ -226,6 +232,9 @@ func humanCells(rows []Row) [][]string {
 		}
 		for _, name := range names {
 			cells = append(cells, paramString(name, r.Params))
+		}
+		if cycles {
+			cells = append(cells, strconv.Itoa(CyclesTrained(r.Trial)))
 		}
 		for _, c := range metricCols {
 			if !c.inTable {

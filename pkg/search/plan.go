@@ -34,6 +34,13 @@ type PlannedTrial struct {
 	Data      *Data
 	// Reused marks a trial that an earlier stage already lists.
 	Reused bool
+	// On a halving stage: the rung (0 is the first) and the point (its
+	// position among the stage's points) of the trial, and the trial at
+	// the rung below, of FromCycles cycles, that it continues ("" on the
+	// first rung).
+	Rung, Point int
+	From        string
+	FromCycles  int
 }
 
 // StagePlan is a stage's list of trials and the values computed when it
@@ -43,6 +50,10 @@ type StagePlan struct {
 	Trials   []PlannedTrial
 	Derived  config.Derived
 	Warnings []string
+	// Rungs are a halving stage's rungs as far as they are known, the
+	// first always; RungCycles are the cycles of all its rungs.
+	Rungs      []Rung
+	RungCycles []int
 }
 
 // history is the part of a database the planner reads: the stored stages
@@ -184,6 +195,16 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 		}
 	}
 	if hasStored {
+		if err := checkHalvingUnchanged(st, stored); err != nil {
+			return nil, err
+		}
+	}
+	if st.Halving != nil {
+		if err := r.planRungs(plan, h, stored.TrialIDs, earlier); err != nil {
+			return nil, err
+		}
+	}
+	if hasStored {
 		if err := r.checkUnchanged(st, stored, plan); err != nil {
 			return nil, err
 		}
@@ -196,7 +217,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 func (r *Runner) refineRanges(st *config.Stage, h *history) (map[string]config.Range, []string, error) {
 	var done []store.Trial
 	for _, t := range h.stageTrials(st.After) {
-		if t.Status == store.Done {
+		if r.doneIn(st.After, t) {
 			done = append(done, t)
 		}
 	}
@@ -242,7 +263,7 @@ func (r *Runner) bestSources(st *config.Stage, h *history) []string {
 			continue
 		}
 		for _, t := range h.stageTrials(prev.Name) {
-			if t.Status == store.Done && !listed[t.ID] {
+			if r.doneIn(prev.Name, t) && !listed[t.ID] {
 				listed[t.ID] = true
 				candidates = append(candidates, t)
 			}
@@ -308,7 +329,8 @@ func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *Stag
 	for i, t := range plan.Trials {
 		ids[i] = t.ID
 	}
-	appendable := st.Sampler == config.Random || st.Sampler == config.Sobol
+	// A halving stage grows as its rungs are decided.
+	appendable := st.Sampler == config.Random || st.Sampler == config.Sobol || st.Halving != nil
 	if len(ids) >= len(stored.TrialIDs) && slices.Equal(ids[:len(stored.TrialIDs)], stored.TrialIDs) &&
 		(len(ids) == len(stored.TrialIDs) || appendable) {
 		return nil

@@ -66,6 +66,7 @@ type Runner struct {
 	started    atomic.Int64 // trials started by Run
 	mu         sync.Mutex
 	live       map[string]*store.RunningTrial
+	tried      map[string]bool                 // trials Run has started, by id
 	count      map[string]map[store.Status]int // stage → status → trials
 	total      map[string]int
 }
@@ -232,6 +233,7 @@ func (r *Runner) Prepare(db *store.DB) error {
 func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	r.db = db
 	r.live = map[string]*store.RunningTrial{}
+	r.tried = map[string]bool{}
 	r.count = map[string]map[store.Status]int{}
 	r.total = map[string]int{}
 	stopStatus := r.publishStatus()
@@ -247,22 +249,36 @@ func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
+// runStage trains a stage's trials; a halving stage is planned again after
+// each pass, when its trials' results may decide a rung, until a pass finds
+// nothing to train.
 func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
+	for {
+		trained, err := r.runStagePass(ctx, st)
+		if err != nil || trained == 0 || st.Halving == nil {
+			return err
+		}
+	}
+}
+
+// runStagePass plans stage st from the database, stores its plan and trains
+// the trials not finished yet, returning how many it trained.
+func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error) {
 	h, err := loadHistory(r.db)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	plan, err := r.planStage(st, h)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	derived, err := config.EncodeDerived(plan.Derived)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	spec, err := config.EncodeStage(st)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	rec := store.Stage{Name: st.Name, Index: st.Index, Spec: spec, Derived: derived}
 	var created []store.Trial
@@ -275,17 +291,22 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 		stored, ok := h.trials[t.ID]
 		if !ok {
 			if stored, err = r.newTrial(t); err != nil {
-				return err
+				return 0, err
 			}
 			created = append(created, stored)
 		}
 		counts[stored.Status]++
-		if !stored.Status.Final() {
+		// A trial that failed earlier in this Run waits for the next
+		// one, as without halving, where each stage is planned once.
+		if !stored.Status.Final() && !r.tried[t.ID] {
 			todo = append(todo, t)
 		}
 	}
 	if err := r.timed(func() error { return r.db.PutStage(rec, created...) }); err != nil {
-		return err
+		return 0, err
+	}
+	if err := r.markRungs(plan, h, counts); err != nil {
+		return 0, err
 	}
 	r.mu.Lock()
 	r.count[st.Name], r.total[st.Name] = counts, len(plan.Trials)
@@ -313,9 +334,9 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return 0, err
 	}
-	return ctx.Err()
+	return len(todo), ctx.Err()
 }
 
 // newTrial is the store's record of a trial not trained yet; its config is
@@ -363,9 +384,19 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	wallBefore := meta.WallSeconds
+	if resume == nil && t.From != "" {
+		// A promoted trial's first segment is its trial at the rung below.
+		ck, prev, err := r.rungCheckpoint(t)
+		if err != nil {
+			return err
+		}
+		resume = ck
+		wallBefore += prev.WallSeconds
+		meta.CyclesTrained = t.FromCycles
+	}
 	r.started.Add(1)
 	segment := time.Now()
-	wallBefore := meta.WallSeconds
 	from := meta.Status
 	meta.Status, meta.Error = store.Running, ""
 	meta.Attempts++
@@ -394,6 +425,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			}
 			m := meta
 			m.Seconds = ck.Seconds
+			m.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), ck.Step)
 			m.WallSeconds = wallBefore + time.Since(segment).Seconds()
 			if ctx.Err() != nil {
 				m.Status = store.Pending // interrupted: the next run resumes it
@@ -414,6 +446,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	switch {
 	case err == nil:
 		meta.Status = store.Done
+		meta.CyclesTrained = t.Config.Cycles
 		meta.Seconds = res.Seconds
 		meta.Kernel = res.Kernel
 		history = res.History
@@ -429,6 +462,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	case errors.As(err, &div):
 		// No final metrics: the accuracy of a network of NaNs means nothing.
 		meta.Status, meta.DivergedStep, meta.Error = store.Diverged, div.Step, err.Error()
+		meta.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), div.Step)
 		history = div.History
 	case errors.As(err, &serr):
 		return serr.err
@@ -478,6 +512,7 @@ func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, tot
 	}
 	r.mu.Lock()
 	r.live[t.ID] = rt
+	r.tried[t.ID] = true
 	if c := r.count[t.Stage.Name]; c != nil {
 		c[from]--
 		c[store.Running]++

@@ -99,7 +99,7 @@ func outcomes(t testing.TB, path string) map[string]outcome {
 				o.bits = append(o.bits, math.Float64bits(v))
 			}
 		}
-		if tr.Status == store.Done {
+		if tr.Status.Complete() {
 			w, err := db.Weights(tr.ID)
 			if err != nil {
 				return err
@@ -176,8 +176,10 @@ func TestMain(m *testing.M) {
 		os.Exit(childSweep())
 	}
 	code := m.Run()
-	if reference.path != "" {
-		os.RemoveAll(filepath.Dir(reference.path))
+	for _, p := range []string{reference.path, halvingReference.path} {
+		if p != "" {
+			os.RemoveAll(filepath.Dir(p))
+		}
 	}
 	os.Exit(code)
 }
@@ -261,7 +263,11 @@ func TestResumeAfterCancelIsExact(t *testing.T) {
 // slowly enough (a checkpoint every 3 updates) for the parent to kill it
 // mid-trial.
 func childSweep() int {
-	cfg, err := config.Parse(strings.NewReader(tinySweep), config.ParseOptions{File: "child.yaml"})
+	src := tinySweep
+	if os.Getenv("SWEEP_TEST_CHILD_HALVING") != "" {
+		src = halvingSweep
+	}
+	cfg, err := config.Parse(strings.NewReader(src), config.ParseOptions{File: "child.yaml"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -20,7 +20,9 @@
 //	        trials/
 //	            <BE uint64 position>  flags byte (1 = reused) + trial id
 //	trials/
-//	    <trial id>   JSON Trial                 metadata + final metrics, small
+//	    <trial id>   JSON Trial                 metadata + final metrics, small; status is
+//	                                            pending, running, done, pruned, promoted,
+//	                                            diverged or failed; cycles_trained (optional)
 //	history/
 //	    <trial id>/
 //	        <BE uint64 step>  8 x LE float64 bits (epoch, eta, train cost/loss/acc, val cost/loss/acc)
@@ -42,7 +44,11 @@
 // older readers ignore do not change it: Sweep.Numerics, the version of the
 // numerics that computed the file's trials, was added that way, so files of
 // earlier releases, which lack it, still open unchanged, and earlier
-// releases still read files of this one. Such a file's numerics are still
+// releases still read files of this one. Trial.CyclesTrained and the statuses
+// pruned and promoted (halving stages) were added the same way: a file of
+// an earlier release has neither and reads unchanged; an earlier release
+// reads a newer file's pruned and promoted trials without error, as
+// trials of a status it does not count. Such a file's numerics are still
 // known from its trial ids, which hash them (see package search); a writer
 // that continues it records them.
 //
@@ -50,7 +56,9 @@
 //
 // A trial is done or diverged only through FinishTrial, which in one
 // transaction replaces its history, stores its weights, drops its checkpoint
-// and writes its final metadata; afterwards no write changes it.
+// and writes its final metadata; afterwards no write changes it, except
+// MarkRung, which turns a done trial's status into pruned or promoted (a
+// halving stage's decision) and touches nothing else.
 //
 // # Locking
 //

@@ -49,3 +49,32 @@ func TestRank(t *testing.T) {
 		}
 	}
 }
+
+// Pruned trials follow the done ones, higher rungs first, each rung by its
+// metrics; promoted ones follow them the same way, then the unfinished.
+func TestRankPrunedAfterDone(t *testing.T) {
+	f := func(x float64) *float64 { return &x }
+	tr := func(id string, s Status, cycles int, acc float64) Trial {
+		return Trial{ID: id, Stage: "sh", Status: s, CyclesTrained: cycles, Final: Metrics{ValAccuracy: f(acc), ValCost: f(1)}}
+	}
+	trials := []Trial{
+		tr("pr1-low", Pruned, 1, 0.3),
+		tr("pending", Pending, 0, 0),
+		tr("done9", Done, 9, 0.5),
+		tr("pr3", Pruned, 3, 0.4),
+		tr("pro1", Promoted, 1, 0.45),
+		tr("pr1-high", Pruned, 1, 0.42),
+		tr("done2", Done, 2, 0.6), // another stage's done trial: by accuracy, not cycles
+		tr("pro3", Promoted, 3, 0.48),
+		tr("diverged", Diverged, 0, 0),
+	}
+	Rank(trials)
+	var ids []string
+	for _, t := range trials {
+		ids = append(ids, t.ID)
+	}
+	want := []string{"done2", "done9", "pr3", "pr1-high", "pr1-low", "pro3", "pro1", "diverged", "pending"}
+	if !slices.Equal(ids, want) {
+		t.Errorf("Rank order = %v, want %v", ids, want)
+	}
+}

@@ -17,16 +17,27 @@ const (
 	Done     Status = "done"
 	Diverged Status = "diverged"
 	Failed   Status = "failed"
+	// Pruned and Promoted are done trials of a halving stage's lower rungs
+	// once the rung is decided: a pruned trial stopped there, a promoted
+	// one continued as the trial of the next rung. Both are complete
+	// trainings of their cycles, with history, weights and test metrics.
+	Pruned   Status = "pruned"
+	Promoted Status = "promoted"
 )
 
 // Final reports whether the status is a finished result that a rerun would
-// only reproduce (done, diverged). Final trials are never overwritten; a
-// failed trial may be retried.
-func (s Status) Final() bool { return s == Done || s == Diverged }
+// only reproduce (done, pruned, promoted, diverged). Final trials are never
+// overwritten; a failed trial may be retried.
+func (s Status) Final() bool { return s.Complete() || s == Diverged }
+
+// Complete reports whether the trial trained all its cycles: done, or done
+// and then pruned or promoted by a halving stage.
+func (s Status) Complete() bool { return s == Done || s == Pruned || s == Promoted }
 
 // Statuses lists every status in the one order sweep shows them: results
-// first (done, diverged), then failed, then the unfinished.
-var Statuses = []Status{Done, Diverged, Failed, Running, Pending}
+// first (done, pruned, promoted, diverged), then failed, then the
+// unfinished.
+var Statuses = []Status{Done, Pruned, Promoted, Diverged, Failed, Running, Pending}
 
 // OrNaN reads an optional metric: NaN where none was measured.
 func OrNaN(p *float64) float64 {
@@ -38,7 +49,7 @@ func OrNaN(p *float64) float64 {
 
 func (s Status) valid() bool {
 	switch s {
-	case Pending, Running, Done, Diverged, Failed:
+	case Pending, Running, Done, Diverged, Failed, Pruned, Promoted:
 		return true
 	}
 	return false
@@ -109,7 +120,11 @@ type Trial struct {
 	Started     time.Time `json:"started,omitzero"`
 	Finished    time.Time `json:"finished,omitzero"`
 	Attempts    int       `json:"attempts"`
-	Final       Metrics   `json:"final"`
+	// CyclesTrained is how many whole cycles the trial's weights have
+	// trained. Files written before halving lack it (0); their done
+	// trials trained their config's cycles.
+	CyclesTrained int     `json:"cycles_trained,omitempty"`
+	Final         Metrics `json:"final"`
 }
 
 // Metrics are a trial's final measurements. A nil field was not measured
