@@ -62,7 +62,7 @@ func TestFieldErrors(t *testing.T) {
 		{"precision float16", "training:\n  precision: float16\n",
 			`config: c.yaml:2: training.precision: must be float64 or float32, got "float16"`},
 		{"schedule unknown", "training:\n  schedule: cosine\n",
-			`config: c.yaml:2: training.schedule: must be triangular, triangular2 or exp_range, got "cosine"`},
+			`config: c.yaml:2: training.schedule: must be triangular, triangular2, exp_range or lr_range, got "cosine"`},
 		{"shuffle not a bool", "training:\n  shuffle: yes\n",
 			`config: c.yaml:2: training.shuffle: expected true or false, got string "yes"`},
 		{"hidden 0", "model:\n  hidden: 0\n",

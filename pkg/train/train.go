@@ -151,7 +151,7 @@ func lookupKernel(name string) (kernel.Set, error) {
 
 // TotalSteps is the number of updates a run of cfg makes on nTrain examples.
 func (c Config) TotalSteps(nTrain int) int {
-	return 2 * c.StepSize.Resolve(nTrain/c.BatchSize) * c.Cycles
+	return c.cycleLength(c.StepSize.Resolve(nTrain/c.BatchSize)) * c.Cycles
 }
 
 // Train trains a network on ds with cfg. It checks ctx between mini-batches.
@@ -188,7 +188,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 	nb := cfg.BatchSize
 	tr := &trainer[T]{cfg: cfg, ds: ds, perEpoch: ds.NTrain() / nb, permEpoch: -1}
 	tr.ns = cfg.StepSize.Resolve(tr.perEpoch)
-	tr.total = 2 * tr.ns * cfg.Cycles
+	tr.total = cfg.cycleLength(tr.ns) * cfg.Cycles
 	tr.net = newNetwork[T](ks, ds.D, cfg.Hidden, ds.K)
 	rows := max(nb, evalBlock)
 	tr.grads = newGradients(tr.net, nb)
@@ -228,7 +228,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 		every = tr.ns
 	}
 
-	steps := recordSteps(tr.ns, cfg.Cycles, cfg.RecordsPerCycle)
+	steps := recordSteps(cfg.cycleLength(tr.ns), cfg.Cycles, cfg.RecordsPerCycle)
 	next := len(history) // index into steps of the next record to make
 	for {
 		if next < len(steps) && steps[next] == t {
