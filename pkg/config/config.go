@@ -158,6 +158,8 @@ type Stage struct {
 	Best    int     // > 0: retrain the Best configurations so far instead of sampling
 	Space   []Dimension
 	Refine  *Refine
+	// LRRange, if set, makes the stage the LR range test.
+	LRRange *LRRange
 	// Training overrides the base training and model settings.
 	Training Settings
 	Data     DataOverride
