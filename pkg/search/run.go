@@ -315,6 +315,11 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	if st.LRRange != nil && ctx.Err() == nil {
+		if err := r.deriveStageRates(st, plan, rec); err != nil {
+			return err
+		}
+	}
 	return ctx.Err()
 }
 
