@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rangeSweep is a range test on the embedded data, then a small grid that
@@ -109,4 +110,79 @@ func sameRate(t *testing.T, raw json.RawMessage, printed string) bool {
 		t.Fatalf("rate %s: %v", raw, err)
 	}
 	return fmtRate(x) == printed
+}
+
+// slowRange is a range test slow enough to be killed in the middle: 2700
+// updates over 3 epochs, 100 records of both splits by a 128-unit network.
+const slowRange = `name: slowrange
+seed: 7
+data: {source: embedded}
+model: {hidden: 128}
+training: {batch_size: 10, step_size: 20, cycles: 1, records_per_cycle: 4}
+search:
+  stages:
+    - name: range
+      lr_range: {min: 1e-5, max: 1, epochs: 3}
+    - name: coarse
+      sampler: grid
+      trials: 2
+      space:
+        lambda: {log10: [-4, -2]}
+`
+
+// Killed with SIGKILL past the range test's checkpoint, the sweep resumes
+// the range trial and ends as one never interrupted: the same results, so
+// the same derived rates and later trials.
+func TestRangeKillAndResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains several seconds")
+	}
+	ref := t.TempDir()
+	writeFile(t, filepath.Join(ref, "c.yaml"), []byte(slowRange))
+	mustSweep(t, ref, "run", "c.yaml")
+	want := reportJSON(t, ref)
+
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(slowRange))
+	p := startSweep(t, dir, "run", "c.yaml")
+	db := filepath.Join(dir, "slowrange.db")
+	deadline := time.Now().Add(60 * time.Second)
+	killed := false
+	for !killed && time.Now().Before(deadline) {
+		select {
+		case <-p.done:
+			t.Fatalf("sweep ended (exit %d) before it could be killed:\n%s", p.code, p.stderr)
+		default:
+		}
+		var snap struct {
+			Running []struct {
+				Stage      string `json:"stage"`
+				Step       int    `json:"step"`
+				TotalSteps int    `json:"total_steps"`
+			} `json:"running"`
+		}
+		if b, err := os.ReadFile(db + ".status"); err == nil && json.Unmarshal(b, &snap) == nil {
+			for _, rt := range snap.Running {
+				// Past the checkpoint at half the rise, before its end.
+				if rt.Stage == "range" && rt.Step > rt.TotalSteps*6/10 && rt.Step < rt.TotalSteps {
+					if err := p.cmd.Process.Kill(); err != nil {
+						t.Fatal(err)
+					}
+					killed = true
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !killed {
+		t.Fatalf("the range trial was never seen past 60%%:\n%s", p.stderr)
+	}
+	p.wait(t, 5*time.Second)
+	r := mustSweep(t, dir, "run", "c.yaml")
+	if !strings.Contains(r.stderr, "resumed at step") {
+		t.Errorf("the rerun resumed no trial from a checkpoint:\n%s", r.stderr)
+	}
+	if got := reportJSON(t, dir); got != want {
+		t.Errorf("report after a killed range test differs from an uninterrupted run:\ngot:\n%s\nwant:\n%s", got, want)
+	}
 }

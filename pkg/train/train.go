@@ -65,7 +65,8 @@ type Options struct {
 	// Resume continues from a checkpoint of the same configuration.
 	Resume *Checkpoint
 	// CheckpointEvery is the number of updates between calls of
-	// OnCheckpoint; 0 means every half cycle (n_s updates).
+	// OnCheckpoint; 0 means every half cycle (n_s updates; half the rise,
+	// n_s/2, for an LR range test, whose cycle is n_s).
 	CheckpointEvery int
 	// OnCheckpoint receives the state periodically and when ctx is
 	// cancelled; an error from it stops training and is returned.
@@ -225,7 +226,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 	}
 	every := opts.CheckpointEvery
 	if every <= 0 {
-		every = tr.ns
+		every = max(1, cfg.cycleLength(tr.ns)/2)
 	}
 
 	steps := recordSteps(cfg.cycleLength(tr.ns), cfg.Cycles, cfg.RecordsPerCycle)
