@@ -10,7 +10,7 @@ import (
 )
 
 // rangeSweep is a range test on the embedded data, then a small grid that
-// trains with the rates it derives.
+// trains with the rates it derives, and a stage that sets its own eta_max.
 const rangeSweep = tinyBase + `search:
   workers: 2
   stages:
@@ -21,6 +21,8 @@ const rangeSweep = tinyBase + `search:
       trials: 2
       space:
         lambda: {log10: [-4, -2]}
+    - name: own
+      training: {eta_max: 0.01}
 `
 
 // A range stage through every command: plan before and after, run,
@@ -58,6 +60,10 @@ func TestRangeSweepCommands(t *testing.T) {
 		case "range":
 			if string(r.Config["schedule"]) != `"lr_range"` || string(r.Config["eta_max"]) != "1000" {
 				t.Errorf("range trial config %v", r.Config)
+			}
+		case "own": // the stage's own override wins over the derived rate
+			if !sameRate(t, r.Config["eta_min"], etaMin) || string(r.Config["eta_max"]) != "0.01" {
+				t.Errorf("own trial trains with eta_min %s, eta_max %s; want %s and its own 0.01", r.Config["eta_min"], r.Config["eta_max"], etaMin)
 			}
 		case "coarse":
 			coarse++

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
@@ -27,8 +29,28 @@ func (r *rangeRates) write(w io.Writer, ps search.PlannedStage) {
 		r.from, r.rates = st.Name, nil
 		fmt.Fprintf(w, "  derives eta_min and eta_max for the later stages once its trial has finished\n")
 	case r.rates != nil && ps.Pending == "":
-		fmt.Fprintf(w, "  eta_min %s, eta_max %s from range stage %s, unless the stage sets its own\n", fmtRate(r.rates.EtaMin), fmtRate(r.rates.EtaMax), r.from)
+		var parts []string
+		for _, s := range []struct {
+			name string
+			x    float64
+		}{{"eta_min", r.rates.EtaMin}, {"eta_max", r.rates.EtaMax}} {
+			if !setsItself(st, s.name) {
+				parts = append(parts, s.name+" "+fmtRate(s.x))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "  %s from range stage %s\n", strings.Join(parts, ", "), r.from)
+		}
 	}
+}
+
+// setsItself reports whether a stage overrides or searches a setting,
+// which then does not come from a range stage.
+func setsItself(st *config.Stage, name string) bool {
+	if _, ok := st.Training[name]; ok {
+		return true
+	}
+	return slices.ContainsFunc(st.Space, func(d config.Dimension) bool { return d.Name == name })
 }
 
 func fmtRate(x float64) string { return fmt.Sprintf("%.4g", x) }
