@@ -92,7 +92,9 @@ func rangeFigure(rs RangeStage, history []store.Record, width, height int) (figu
 	byEta := func(y func(store.Record) float64) plotter.XYs {
 		return points(len(kept), func(i int) (float64, float64) { return kept[i].Eta, y(kept[i]) })
 	}
-	panel := func(title, ylabel string, trainY, valY func(store.Record) float64) (*plot.Plot, error) {
+	// ceiling, when > 0, caps the y axis: the loss of a diverging run
+	// explodes and would flatten everything before it.
+	panel := func(title, ylabel string, ceiling float64, trainY, valY func(store.Record) float64) (*plot.Plot, error) {
 		p := newPlot(title, "learning rate η (log scale)", ylabel)
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = ticks{log: true}
@@ -103,6 +105,9 @@ func rangeFigure(rs RangeStage, history []store.Record, width, height int) (figu
 			return nil, err
 		}
 		p.X.Min, p.X.Max = kept[0].Eta, kept[len(kept)-1].Eta
+		if ceiling > 0 && p.Y.Max > ceiling {
+			p.Y.Min, p.Y.Max = 0, ceiling
+		}
 		if rs.Rates != nil {
 			lo, hi := p.Y.Min, p.Y.Max
 			for _, x := range []float64{rs.Rates.EtaMin, rs.Rates.EtaMax} {
@@ -114,11 +119,13 @@ func rangeFigure(rs RangeStage, history []store.Record, width, height int) (figu
 		decades(&p.X)
 		return p, nil
 	}
-	acc, err := panel("accuracy", "accuracy (%)", func(r store.Record) float64 { return 100 * r.TrainAccuracy }, func(r store.Record) float64 { return 100 * r.ValAccuracy })
+	acc, err := panel("accuracy", "accuracy (%)", 0, func(r store.Record) float64 { return 100 * r.TrainAccuracy }, func(r store.Record) float64 { return 100 * r.ValAccuracy })
 	if err != nil {
 		return figure{}, err
 	}
-	loss, err := panel("cross-entropy loss", "loss", func(r store.Record) float64 { return r.TrainLoss }, func(r store.Record) float64 { return r.ValLoss })
+	// Twice the starting loss shows the fall and the start of the blow-up.
+	ceiling := 2 * max(kept[0].TrainLoss, kept[0].ValLoss)
+	loss, err := panel("cross-entropy loss (axis capped at twice the first)", "loss", ceiling, func(r store.Record) float64 { return r.TrainLoss }, func(r store.Record) float64 { return r.ValLoss })
 	if err != nil {
 		return figure{}, err
 	}
