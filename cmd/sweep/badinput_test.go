@@ -109,6 +109,13 @@ func halvingWith(halving string) string {
 	return strings.Replace(cfgWith("trials: 3", "trials: 3\n      halving: "+halving), "cycles: 1", "cycles: 9", 1)
 }
 
+// rangeStage is tinySweep with its stage replaced by a range stage whose
+// lr_range (on line 16) is spec.
+func rangeStage(spec string) string {
+	return cfgWith("    - name: coarse\n      sampler: grid\n      trials: 3\n      space:\n        lambda: {log10: [-4, -2]}\n",
+		"    - name: range\n      lr_range: "+spec+"\n")
+}
+
 type badInput struct {
 	name   string
 	config string            // written to c.yaml unless empty
@@ -137,6 +144,16 @@ func badInputs() []badInput {
 		{name: "yaml duplicate key", config: cfgWith("  cycles: 1", "  cycles: 1\n  cycles: 2"), want: `c.yaml:9: training.cycles: duplicate key "cycles" (first on line 8)`},
 		{name: "not yaml at all", config: "\x00\x01\x02binary", want: "c.yaml"},
 		{name: "top level is a list", config: "- name: tiny\n", want: "c.yaml: expected a mapping"},
+		// Config: a range stage.
+		{name: "lr_range min 0", config: rangeStage("{min: 0, max: 1, epochs: 1}"), want: `c.yaml:16: search.stages[0].lr_range.min: must be a finite number > 0, got 0`},
+		{name: "lr_range max below min", config: rangeStage("{min: 0.1, max: 0.01}"), want: `c.yaml:16: search.stages[0].lr_range.max: must be a finite number above min 0.1, got 0.01`},
+		{name: "lr_range epochs 0", config: rangeStage("{epochs: 0}"), want: `c.yaml:16: search.stages[0].lr_range.epochs: must be between 1 and 2147483648, got 0`},
+		{name: "lr_range epochs beyond 2^31 updates", config: rangeStage("{epochs: 100000000}"), want: `c.yaml:16: search.stages[0].lr_range.epochs: 100000000 epochs of 60 updates each is more than 2147483648 updates`},
+		{name: "lr_range epochs not a number", config: rangeStage("{epochs: two}"), want: `c.yaml:16: search.stages[0].lr_range.epochs: expected an integer, got string "two"`},
+		{name: "lr_range unknown key", config: rangeStage("{mx: 1}"), want: `c.yaml:16: search.stages[0].lr_range: unknown key "mx"`},
+		{name: "lr_range beside sampler", config: cfgWith("sampler: grid", "lr_range: {}\n      sampler: grid"), want: `c.yaml:17: search.stages[0].sampler: sampler beside lr_range: a range stage is one training and samples nothing`},
+		{name: "lr_range beside space", config: rangeStage("{}\n      space: {lambda: {log10: [-4, -2]}}"), want: `c.yaml:17: search.stages[0].space: space beside lr_range`},
+		{name: "lr_range beside its own eta_max", config: rangeStage("{}\n      training: {eta_max: 0.1}"), want: `c.yaml:17: search.stages[0].training.eta_max: set by the stage's lr_range; remove it here`},
 		// Config: unknown keys.
 		{name: "unknown top-level key", config: cfgWith("seed: 7", "sed: 7"), want: `c.yaml:2: unknown key "sed"`},
 		{name: "unknown training key", config: cfgWith("batch_size:", "batch_sise:"), want: `c.yaml:6: training: unknown key "batch_sise"`},

@@ -48,9 +48,11 @@ func runPlan(ctx context.Context, cfg config.Config, dbPath string, out io.Write
 }
 
 func writePlan(w io.Writer, stages []search.PlannedStage) error {
+	var rates rangeRates
 	for _, ps := range stages {
 		st := ps.Plan.Stage
 		fmt.Fprintf(w, "\nstage %s: %s\n", st.Name, stageSummary(st))
+		rates.write(w, ps)
 		for _, warning := range ps.Plan.Warnings {
 			fmt.Fprintf(w, "  warning: %s\n", warning)
 		}
@@ -97,7 +99,9 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 
 func stageSummary(st *config.Stage) string {
 	var parts []string
-	if st.Best > 0 {
+	if r := st.LRRange; r != nil {
+		parts = append(parts, fmt.Sprintf("LR range test, eta %s to %s over %d epoch(s)", report.Sci(r.Min), report.Sci(r.Max), r.Epochs))
+	} else if st.Best > 0 {
 		parts = append(parts, fmt.Sprintf("best %d", st.Best))
 	} else {
 		parts = append(parts, fmt.Sprintf("%s, %d trials", st.Sampler, st.Trials))

@@ -33,9 +33,11 @@ func newPlotCmd() *cobra.Command {
 		Short: "Draw a sweep's results and its trials' training curves as PNG or SVG files",
 		Long: `Without arguments, draw the sweep: validation accuracy against lambda for every
 trial (accuracy-vs-lambda), the validation curves of the --top best trials
-overlaid (top-curves), each halving stage's validation accuracy against
-cycles with its rungs marked (halving-STAGE), and each of those trials' own curves (trial-ID: cost,
-loss and accuracy against the update step, and the learning rate). With
+overlaid (top-curves), each of those trials' own curves (trial-ID: cost,
+loss and accuracy against the update step, and the learning rate), each
+halving stage's validation accuracy against cycles with its rungs marked
+(halving-STAGE), and for each range stage its accuracy and loss against the
+learning rate with the derived eta_min and eta_max marked (lr-range-STAGE). With
 TRIAL arguments (ids or unique prefixes), draw only those trials' curves.
 Files go to the -o directory, created if missing; existing files are kept
 unless --force.`,
@@ -90,6 +92,19 @@ func runPlot(ctx context.Context, opts plotOptions) error {
 		}
 		for _, name := range halving {
 			files = append(files, plotFile{"halving-" + name, func(w io.Writer) error { return report.PlotHalving(ctx, w, opts.format, db, name) }})
+		}
+		ranges, err := report.RangeStages(db)
+		if err != nil {
+			return err
+		}
+		for _, rs := range ranges {
+			files = append(files, plotFile{"lr-range-" + rs.Name, func(w io.Writer) error {
+				h, err := db.History(rs.Trial.ID)
+				if err != nil {
+					return err
+				}
+				return report.PlotRange(w, opts.format, rs, h)
+			}})
 		}
 		rows, err := report.Rank(ctx, db, report.Selection{Top: opts.top})
 		if err != nil {

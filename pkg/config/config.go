@@ -160,6 +160,8 @@ type Stage struct {
 	Refine  *Refine
 	// Halving, if set, trains the stage by successive halving over cycles.
 	Halving *Halving
+	// LRRange, if set, makes the stage the LR range test.
+	LRRange *LRRange
 	// Training overrides the base training and model settings.
 	Training Settings
 	Data     DataOverride

@@ -77,7 +77,11 @@ func (c Config) CheckFit(st *Stage, tc train.Config, nTrain int) error {
 	path := te.Key
 	if st != nil {
 		bare := te.Key[strings.LastIndexByte(te.Key, '.')+1:]
-		for _, k := range []string{st.path() + ".space." + bare, st.path() + "." + te.Key} {
+		keys := []string{st.path() + ".space." + bare, st.path() + "." + te.Key}
+		if st.LRRange != nil && bare == "step_size" {
+			keys = []string{st.path() + ".lr_range.epochs"}
+		}
+		for _, k := range keys {
 			if _, ok := c.pos[k]; ok {
 				path = k
 				break

@@ -17,6 +17,13 @@
 // naming the file, line and key path; it wraps [ErrInvalid], and also
 // train.ErrInvalidConfig when train found the problem.
 //
+// A stage samples a space (sampler, trials, space, refine), retrains the
+// best configurations so far (best), or is an LR range test ([LRRange],
+// `lr_range: {min, max, epochs}`), which stands alone in its stage:
+// [Config.RangeConfig] is its one training, and the rates it derives
+// ([RangeRates], stored in [Derived]) replace the training section's for
+// every later stage ([Config.WithRates]).
+//
 // A resolved trial (every setting, its seed, the data fingerprint and the
 // numerics version) has one encoding, [EncodeTrial], whose bytes
 // [TrialID] hashes; [DecodeTrial] accepts exactly those bytes. Its

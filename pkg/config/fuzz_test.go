@@ -28,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	// The config that passed validation and then panicked.
 	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
 	f.Add("training: {cycles: 10000}\nsearch: {stages: [{name: a, halving: {min_cycles: 1, eta: 10000}}]}\n")
+	f.Add("search: {stages: [{name: r, lr_range: {min: 1e-300, max: 1e300, epochs: 2147483648}, training: {batch_size: 1}}]}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})
 		if err != nil {
@@ -58,6 +59,9 @@ func FuzzParse(f *testing.F) {
 			// What validation lets through must be safe to train on a
 			// data set of realistic size: bounded updates and records.
 			tc, err := c.TrainConfig(st, nil)
+			if st.LRRange != nil {
+				tc, err = c.RangeConfig(st, fuzzTrain)
+			}
 			if err != nil {
 				t.Fatalf("stage %s validated but has no training config: %v", st.Name, err)
 			}

@@ -543,6 +543,7 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 				},
 			})
 		}),
+		"lr_range": set("lr_range", func(v *yaml.Node, path string) error { return p.lrRange(v, path, st) }),
 		"training": set("training", func(v *yaml.Node, path string) error {
 			return p.settings(v, path, "training", st.Training)
 		}),
@@ -554,9 +555,9 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 	if err != nil {
 		return err
 	}
-	// A best stage samples nothing; Validate reports a sampler or trials
-	// beside best, so only sampling stages get the defaults.
-	if !given["best"] {
+	// Best and range stages sample nothing; Validate reports a sampler or
+	// trials beside them, so only sampling stages get the defaults.
+	if !given["best"] && !given["lr_range"] {
 		if !given["sampler"] {
 			st.Sampler = Grid
 		}

@@ -65,9 +65,12 @@ func validationJSON(v Validation) map[string]any {
 // stageJSON is a stage as Resolved and EncodeStage write it.
 func stageJSON(st *Stage) (map[string]any, error) {
 	m := map[string]any{"name": st.Name, "seeds": st.Seeds}
-	if st.Best > 0 {
+	switch {
+	case st.LRRange != nil:
+		m["lr_range"] = map[string]any{"min": st.LRRange.Min, "max": st.LRRange.Max, "epochs": st.LRRange.Epochs}
+	case st.Best > 0:
 		m["best"] = st.Best
-	} else {
+	default:
 		m["sampler"], m["trials"] = st.Sampler, st.Trials
 	}
 	if st.After != "" {

@@ -18,6 +18,9 @@ type Derived struct {
 	From   []string         `json:"from,omitempty"`
 	// Sources are the trials a best stage retrains, best first.
 	Sources []string `json:"sources,omitempty"`
+	// Rates are what a range stage derived from its history once its
+	// trial finished: every later stage trains with them.
+	Rates *RangeRates `json:"rates,omitempty"`
 }
 
 // MarshalJSON writes ranges as [lo, hi] pairs.
@@ -57,6 +60,11 @@ func DecodeDerived(b []byte) (Derived, error) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return Derived{}, fmt.Errorf("%w: derived values: %w", ErrEncoding, err)
+	}
+	// A range stage derives both rates, 0 < eta_min <= eta_max; a missing
+	// key would read as 0.
+	if r := d.Rates; r != nil && !(r.EtaMin > 0 && r.EtaMax >= r.EtaMin) {
+		return Derived{}, fmt.Errorf("%w: derived values: rates: expected 0 < eta_min <= eta_max, got %s", ErrEncoding, b)
 	}
 	return d, nil
 }
@@ -130,6 +138,18 @@ func DecodeStage(b []byte) (Stage, error) {
 			}
 			if err == nil {
 				st.Halving = &Halving{MinCycles: *h.MinCycles, Eta: *h.Eta}
+			}
+		case "lr_range":
+			var r struct {
+				Min    *float64 `json:"min"`
+				Max    *float64 `json:"max"`
+				Epochs *int     `json:"epochs"`
+			}
+			if err = strictDecode(raw, &r); err == nil && (r.Min == nil || r.Max == nil || r.Epochs == nil) {
+				err = fmt.Errorf("expected min, max and epochs, got %s", raw)
+			}
+			if err == nil {
+				st.LRRange = &LRRange{Min: *r.Min, Max: *r.Max, Epochs: *r.Epochs}
 			}
 		case "space":
 			st.Space, err = decodeSpace(raw)

@@ -98,6 +98,9 @@ seed: 111                     # initial weights and samplers; same seed, same re
 search:
   # workers: 2                # trials trained at once (default: all CPUs)
   stages:
+    # - name: range           # the LR range test: one training whose rate rises from
+    #   lr_range: {min: 1e-5, max: 1, epochs: 2}  # min to max; the later stages train
+    #                         # with the eta_min and eta_max it derives
     - name: coarse
       sampler: grid           # grid | random | sobol
       trials: 8               # grid: points per dimension, ends included

@@ -123,6 +123,9 @@ search:
       halving: {min_cycles: 1, eta: 2}
       training: {step_size: 1 epoch}
       data: {source: idx, dir: /d, train: [x], test: [y], validation: {files: [v]}}
+    - name: r
+      lr_range: {min: 1e-6, max: 0.5, epochs: 3}
+      training: {lambda: 0.001}
     - name: c
       best: 1
       data: {validation: {holdout: 10}}
@@ -187,6 +190,8 @@ search:
 		`{"name":"a","refine":{"top":2}}`,
 		`{"name":"a","halving":{"eta":2}}`,
 		`{"name":"a","halving":{"min_cycles":1,"eta":2,"rungs":3}}`,
+		`{"name":"a","lr_range":{"min":1e-5,"max":1}}`,
+		`{"name":"a","lr_range":{"min":1e-5,"max":1,"epochs":2,"points":3}}`,
 		`not json`,
 	} {
 		if _, err := DecodeStage([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
@@ -200,6 +205,7 @@ func TestDerivedRoundTrips(t *testing.T) {
 		{},
 		{Ranges: map[string]Range{"lambda": {Lo: -4.25, Hi: -2.75}, "gamma": {Lo: 0.1, Hi: 1e-300}}, From: []string{"a", "b"}},
 		{Sources: []string{"x"}},
+		{Rates: &RangeRates{EtaMin: 1.2345678901234567e-05, EtaMax: 0.1}},
 	} {
 		b, err := EncodeDerived(d)
 		if err != nil {
@@ -212,8 +218,11 @@ func TestDerivedRoundTrips(t *testing.T) {
 		if again, _ := EncodeDerived(back); !bytes.Equal(again, b) {
 			t.Errorf("%s re-encodes as %s", b, again)
 		}
+		if !reflect.DeepEqual(back, d) {
+			t.Errorf("%s decodes to %+v, want %+v", b, back, d)
+		}
 	}
-	for _, bad := range []string{`{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`} {
+	for _, bad := range []string{`{"rates":{"eta_min":1}}`, `{"rates":{"eta_min":1,"eta_max":2,"eta":3}}`, `{"rates":[1,2]}`, `{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`} {
 		if _, err := DecodeDerived([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
 			t.Errorf("%s: got %v, want an ErrEncoding", bad, err)
 		}

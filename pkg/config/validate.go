@@ -101,7 +101,11 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 	if _, given := c.pos[at("best")]; (given && st.Best < 1) || st.Best < 0 {
 		return c.errorf(at("best"), "must be at least 1, got %d", st.Best)
 	}
-	if st.Best > 0 {
+	if st.LRRange != nil {
+		if err := c.checkRange(st); err != nil {
+			return err
+		}
+	} else if st.Best > 0 {
 		beside := func(key string) error {
 			return c.errorf(at(key), "best beside %s: a best stage retrains earlier configurations and samples none", key)
 		}

@@ -164,7 +164,7 @@ func etaCurve(t store.Trial, history []store.Record) plotter.XYs {
 	for s := 0; s < last; s += ns {
 		set[s] = true
 	}
-	if cfg.Schedule == train.ExpRange { // curved: sample densely
+	if cfg.Schedule == train.ExpRange || cfg.Schedule == train.LRRange { // curved: sample densely
 		for s := 0; s < last; s += max(1, last/400) {
 			set[s] = true
 		}

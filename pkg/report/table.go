@@ -81,6 +81,8 @@ func DescribeStage(st store.Stage) (string, error) {
 	var b strings.Builder
 	b.WriteString(st.Name + ": ")
 	switch {
+	case spec.LRRange != nil:
+		b.WriteString(describeRange(spec, der))
 	case spec.Best > 0:
 		fmt.Fprintf(&b, "best %d", spec.Best)
 		if spec.After != "" {

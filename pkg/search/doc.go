@@ -10,6 +10,18 @@
 // an earlier stage ([RefineRange]) or retrain the best configurations found
 // so far (`best: K`).
 //
+// A range stage (`lr_range: {min, max, epochs}`) is the LR range test: one
+// trial whose rate rises log-linearly from min to max (train.LRRange).
+// Once it is final, diverged included, [DeriveRates] turns its history into
+// eta_min and eta_max: cut at the first non-finite cost, validation
+// accuracy smoothed over 5 records, eta_max the rate of the first record
+// within 0.001 of the highest smoothed accuracy, eta_min the rate where a
+// tenth of the rise to it is covered, at most eta_max/10 and at least min
+// (both min when accuracy never rises). They are stored as the stage's
+// derived values (config.Derived.Rates), and every later stage plans with
+// them in place of the training section's rates; its own overrides and
+// space still win.
+//
 // A [Runner] runs a sweep. [NewRunner] validates the config, loads every
 // data set its stages use, once ([LoadData]), and checks every trial it can
 // plan against its data, before any database exists; [Runner.Prepare]

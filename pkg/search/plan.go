@@ -106,6 +106,10 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := r.stageConfig(st, h) // the sweep's config, with an earlier range stage's rates
+	if err != nil {
+		return nil, err
+	}
 	stored, hasStored := h.stages[st.Name]
 	if hasStored {
 		if plan.Derived, err = config.DecodeDerived(stored.Derived); err != nil {
@@ -117,7 +121,13 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 		tc     train.Config
 	}
 	var configs []candidate
-	if st.Best > 0 {
+	if st.LRRange != nil {
+		tc, err := cfg.RangeConfig(st, data.Prepared.NTrain())
+		if err != nil {
+			return nil, err
+		}
+		configs = append(configs, candidate{nil, tc})
+	} else if st.Best > 0 {
 		if plan.Derived.Sources == nil {
 			plan.Derived.Sources = r.bestSources(st, h)
 			if len(plan.Derived.Sources) == 0 {
@@ -129,7 +139,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			if !ok {
 				return nil, fmt.Errorf("search: stage %q: source trial %s is not in the database", st.Name, id)
 			}
-			tc, err := r.bestConfig(st, src)
+			tc, err := r.bestConfig(cfg, st, src)
 			if err != nil {
 				return nil, err
 			}
@@ -149,7 +159,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 		}
 		plan.Warnings = warnings
 		for _, p := range points {
-			tc, err := r.cfg.TrainConfig(st, p)
+			tc, err := cfg.TrainConfig(st, p)
 			if err != nil {
 				return nil, err
 			}
@@ -164,7 +174,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	// Bound every trial by the data it trains on, not only the corners
 	// Validate sees: a step size in epochs is known only here.
 	for _, c := range configs {
-		if err := r.cfg.CheckFit(st, c.tc, data.Prepared.NTrain()); err != nil {
+		if err := cfg.CheckFit(st, c.tc, data.Prepared.NTrain()); err != nil {
 			return nil, fmt.Errorf("%w (at %s)", err, config.FormatParams(c.params))
 		}
 	}
@@ -259,7 +269,7 @@ func (r *Runner) bestSources(st *config.Stage, h *history) []string {
 		if prev == st || prev.Index >= st.Index {
 			break
 		}
-		if !prev.Data.IsZero() {
+		if !prev.Data.IsZero() || prev.LRRange != nil { // a range test is no configuration to retrain
 			continue
 		}
 		for _, t := range h.stageTrials(prev.Name) {
@@ -288,14 +298,14 @@ func (r *Runner) bestSources(st *config.Stage, h *history) []string {
 
 // bestConfig layers base ← the source trial's stage overrides ← its params
 // ← this stage's overrides.
-func (r *Runner) bestConfig(st *config.Stage, src store.Trial) (train.Config, error) {
+func (r *Runner) bestConfig(cfg config.Config, st *config.Stage, src store.Trial) (train.Config, error) {
 	var srcStage *config.Stage
 	for i := range r.cfg.Search.Stages {
 		if r.cfg.Search.Stages[i].Name == src.Stage {
 			srcStage = &r.cfg.Search.Stages[i]
 		}
 	}
-	tc, err := r.cfg.TrainConfig(srcStage, src.Params)
+	tc, err := cfg.TrainConfig(srcStage, src.Params)
 	if err != nil {
 		return train.Config{}, err
 	}
@@ -429,7 +439,11 @@ func (r *Runner) Plan(db *store.DB) ([]PlannedStage, error) {
 		plan, err := r.planStage(st, h)
 		if errors.Is(err, ErrNothingToRefine) {
 			ps.Plan = &StagePlan{Stage: st}
-			ps.Pending = r.waitReason(st)
+			if errors.Is(err, errRatesPending) {
+				ps.Pending = r.rangeReason(st)
+			} else {
+				ps.Pending = r.waitReason(st)
+			}
 			blocked = true
 			out = append(out, ps)
 			continue

@@ -336,6 +336,11 @@ func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error
 	if err := g.Wait(); err != nil {
 		return 0, err
 	}
+	if st.LRRange != nil && ctx.Err() == nil {
+		if err := r.deriveStageRates(st, plan, rec); err != nil {
+			return 0, err
+		}
+	}
 	return len(todo), ctx.Err()
 }
 

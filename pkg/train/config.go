@@ -26,6 +26,10 @@ const (
 	Triangular  Schedule = "triangular"
 	Triangular2 Schedule = "triangular2"
 	ExpRange    Schedule = "exp_range"
+	// LRRange is the LR range test (Smith 2017): one rise, log-linear from
+	// EtaMin to EtaMax over the run's Cycles × StepSize updates (a range
+	// stage trains one "cycle" of its epochs).
+	LRRange Schedule = "lr_range"
 )
 
 // StepSize is the half-cycle length n_s: either a number of updates or a
@@ -146,8 +150,10 @@ func (c Config) Validate(nTrain int) error {
 		return bad("training.lambda", "must be a finite number >= 0, got %g", c.Lambda)
 	case c.RecordsPerCycle < 1:
 		return bad("training.records_per_cycle", "must be at least 1, got %d", c.RecordsPerCycle)
-	case c.Schedule != Triangular && c.Schedule != Triangular2 && c.Schedule != ExpRange:
-		return bad("training.schedule", "must be triangular, triangular2 or exp_range, got %q", c.Schedule)
+	case c.Schedule != Triangular && c.Schedule != Triangular2 && c.Schedule != ExpRange && c.Schedule != LRRange:
+		return bad("training.schedule", "must be triangular, triangular2, exp_range or lr_range, got %q", c.Schedule)
+	case c.Schedule == LRRange && c.EtaMin <= 0:
+		return bad("training.eta_min", "an lr_range schedule rises log-linearly from it: must be > 0, got %g", c.EtaMin)
 	case c.Schedule == ExpRange && (!finite(c.Gamma) || c.Gamma <= 0 || c.Gamma > 1):
 		return bad("training.gamma", "must be in (0, 1], got %g", c.Gamma)
 	case c.Precision != Float64 && c.Precision != Float32:
@@ -166,12 +172,16 @@ func (c Config) Validate(nTrain int) error {
 		}
 		ns = c.StepSize.Resolve(perEpoch)
 	}
-	if ns > MaxUpdates/(2*c.Cycles) {
+	if ns > MaxUpdates/(2*c.Cycles) && c.Schedule != LRRange {
 		return bad("training.step_size", "training.cycles %d x 2 x training.step_size %s is more than %d updates",
 			c.Cycles, c.StepSize, MaxUpdates)
 	}
-	if nTrain > 0 && c.RecordsPerCycle > 2*ns {
-		return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, 2*ns)
+	if ns > MaxUpdates/c.Cycles && c.Schedule == LRRange {
+		return bad("training.step_size", "training.cycles %d x training.step_size %s is more than %d updates",
+			c.Cycles, c.StepSize, MaxUpdates)
+	}
+	if length := c.cycleLength(ns); nTrain > 0 && c.RecordsPerCycle > length {
+		return bad("training.records_per_cycle", "%d records per cycle do not fit a cycle of %d updates", c.RecordsPerCycle, length)
 	}
 	return nil
 }

@@ -2,7 +2,9 @@
 // fast: s1 = W1 x + b1, h = max(0, s1), p = softmax(W2 h + b2), cost = mean
 // cross-entropy + lambda (||W1||² + ||W2||²), plain mini-batch gradient
 // descent with a cyclical learning rate ([Eta]: triangular, triangular2 or
-// exp_range, half-cycle n_s).
+// exp_range, half-cycle n_s), or the LR range test's single log-linear
+// rise from eta_min to eta_max over step_size updates (lr_range, one
+// "cycle" of n_s updates).
 //
 // It is pure computation: no files. [Prepare] turns a loaded data set into a
 // [Dataset] (training and validation splits normalised once into float32

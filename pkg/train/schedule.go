@@ -8,6 +8,9 @@ import "math"
 // gives eta_min and t = (2l+1)·ns gives the cycle's peak. triangular2 halves
 // the amplitude every cycle; exp_range scales it by gamma^t.
 func Eta(c Config, ns, t int) float64 {
+	if c.Schedule == LRRange {
+		return rangeEta(c, ns, t)
+	}
 	cycle := t / (2 * ns)
 	x := t - 2*cycle*ns // position within the cycle, 0 ≤ x < 2ns
 	var frac float64
@@ -28,15 +31,26 @@ func Eta(c Config, ns, t int) float64 {
 }
 
 // recordSteps returns the steps at which the history is recorded: step 0
-// and, within each cycle, round(j·2ns/R) for j = 1..R. Integer rounding
-// (half up) keeps the steps independent of floating-point quirks.
-func recordSteps(ns, cycles, perCycle int) []int {
+// and, within each cycle of length updates, round(j·length/R) for
+// j = 1..R. Integer rounding (half up) keeps the steps independent of
+// floating-point quirks.
+func recordSteps(length, cycles, perCycle int) []int {
 	steps := make([]int, 0, 1+cycles*perCycle)
 	steps = append(steps, 0)
 	for l := range cycles {
 		for j := 1; j <= perCycle; j++ {
-			steps = append(steps, 2*l*ns+(2*j*2*ns+perCycle)/(2*perCycle))
+			steps = append(steps, l*length+(2*j*length+perCycle)/(2*perCycle))
 		}
 	}
 	return steps
+}
+
+// cycleLength is the updates of one cycle for half-cycle length ns: 2ns
+// for the cyclical schedules, ns for an LR range test, whose rise is
+// recorded over cycles of ns updates.
+func (c Config) cycleLength(ns int) int {
+	if c.Schedule == LRRange {
+		return ns
+	}
+	return 2 * ns
 }

@@ -56,7 +56,7 @@ func TestEtaStaysInRange(t *testing.T) {
 }
 
 func TestRecordSteps(t *testing.T) {
-	got := recordSteps(5, 2, 3) // cycle of 10 updates: round(10/3)=3, round(20/3)=7, 10
+	got := recordSteps(10, 2, 3) // cycle of 10 updates: round(10/3)=3, round(20/3)=7, 10
 	want := []int{0, 3, 7, 10, 13, 17, 20}
 	if len(got) != len(want) {
 		t.Fatalf("recordSteps = %v, want %v", got, want)
@@ -67,7 +67,7 @@ func TestRecordSteps(t *testing.T) {
 		}
 	}
 	// 2ns/R = 2.5: steps 2.5 → 3 (half up), 5, 7.5 → 8, 10.
-	if got := recordSteps(5, 1, 4); got[1] != 3 || got[3] != 8 || got[4] != 10 {
+	if got := recordSteps(10, 1, 4); got[1] != 3 || got[3] != 8 || got[4] != 10 {
 		t.Fatalf("recordSteps(5,1,4) = %v, want [0 3 5 8 10]", got)
 	}
 }

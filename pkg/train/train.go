@@ -65,7 +65,8 @@ type Options struct {
 	// Resume continues from a checkpoint of the same configuration.
 	Resume *Checkpoint
 	// CheckpointEvery is the number of updates between calls of
-	// OnCheckpoint; 0 means every half cycle (n_s updates).
+	// OnCheckpoint; 0 means every half cycle (n_s updates; half the rise,
+	// n_s/2, for an LR range test, whose cycle is n_s).
 	CheckpointEvery int
 	// OnCheckpoint receives the state periodically and when ctx is
 	// cancelled; an error from it stops training and is returned.
@@ -151,7 +152,7 @@ func lookupKernel(name string) (kernel.Set, error) {
 
 // TotalSteps is the number of updates a run of cfg makes on nTrain examples.
 func (c Config) TotalSteps(nTrain int) int {
-	return 2 * c.StepSize.Resolve(nTrain/c.BatchSize) * c.Cycles
+	return c.cycleLength(c.StepSize.Resolve(nTrain/c.BatchSize)) * c.Cycles
 }
 
 // Train trains a network on ds with cfg. It checks ctx between mini-batches.
@@ -188,7 +189,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 	nb := cfg.BatchSize
 	tr := &trainer[T]{cfg: cfg, ds: ds, perEpoch: ds.NTrain() / nb, permEpoch: -1}
 	tr.ns = cfg.StepSize.Resolve(tr.perEpoch)
-	tr.total = 2 * tr.ns * cfg.Cycles
+	tr.total = cfg.cycleLength(tr.ns) * cfg.Cycles
 	tr.net = newNetwork[T](ks, ds.D, cfg.Hidden, ds.K)
 	rows := max(nb, evalBlock)
 	tr.grads = newGradients(tr.net, nb)
@@ -225,10 +226,10 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 	}
 	every := opts.CheckpointEvery
 	if every <= 0 {
-		every = tr.ns
+		every = max(1, cfg.cycleLength(tr.ns)/2)
 	}
 
-	steps := recordSteps(tr.ns, cfg.Cycles, cfg.RecordsPerCycle)
+	steps := recordSteps(cfg.cycleLength(tr.ns), cfg.Cycles, cfg.RecordsPerCycle)
 	next := len(history) // index into steps of the next record to make
 	for {
 		if next < len(steps) && steps[next] == t {
