@@ -20,7 +20,7 @@ group compares like with like; --peak adds the single-threaded 2000^3
 GEMM rate of that BLAS, the practical peak of the group.
 
 Usage: /usr/bin/python3 bench/compare.py [--kernel avx512,avx2,generic]
-       [--skip-torch] [--peak] [--json]
+       [--skip-torch] [--peak] [--idle-timeout S] [--json]
 """
 
 import argparse
@@ -117,9 +117,10 @@ def peak(env):
 
 
 def wait_idle():
-    """Block until the CPUs are idle (or give up after five minutes)."""
-    subprocess.run([sys.executable, os.path.join(HERE, "wait_idle.py")], check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Block until the CPUs are idle (or give up after --idle-timeout seconds)."""
+    timeout = os.environ.get("COMPARE_IDLE_TIMEOUT", "300")
+    subprocess.run([sys.executable, os.path.join(HERE, "wait_idle.py"), "--timeout", timeout],
+                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def has_kernel_flag():
@@ -168,8 +169,11 @@ def main():
                    help="comma-separated kernels to measure (default: every one this CPU runs)")
     p.add_argument("--skip-torch", action="store_true")
     p.add_argument("--peak", action="store_true", help="add the 2000^3 GEMM rate of NumPy's BLAS")
+    p.add_argument("--idle-timeout", type=float, default=300,
+                   help="seconds to wait for idle CPUs before each run (default 300)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
+    os.environ["COMPARE_IDLE_TIMEOUT"] = str(args.idle_timeout)
     model, flags = cpu_model()
     runs = cpu_kernels(flags)
     kernels = args.kernel.split(",") if args.kernel else runs
