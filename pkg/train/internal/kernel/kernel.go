@@ -6,8 +6,9 @@ package kernel
 //go:generate go run ./gen -o muladd_amd64.s
 
 // Panel is the width of the column panels the training loop stores W1 in:
-// the widest column block the kernels have for T (56 float32 or 24 float64
-// with AVX-512, else 8).
+// 56 float32 or 24 float64 with AVX-512, 56 with AVX2 (its kernels split a
+// panel into column blocks themselves), else 8. Widths differ between
+// paths; results do not.
 func Panel[T Float]() int {
 	var zero T
 	if _, ok := any(zero).(float32); ok {

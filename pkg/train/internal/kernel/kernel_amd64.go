@@ -104,15 +104,21 @@ func name() string {
 }
 
 func panel32() int {
-	if useAVX512 {
+	switch {
+	case useAVX512:
 		return 56
+	case useFMA:
+		return avx2Panel32
 	}
 	return 8
 }
 
 func panel64() int {
-	if useAVX512 {
+	switch {
+	case useAVX512:
 		return 24
+	case useFMA:
+		return avx2Panel64
 	}
 	return 8
 }
@@ -133,6 +139,9 @@ type blockKernels[T Float] struct {
 // many columns that is; MulAdd does the rest in Go. The widest column blocks
 // go first (a whole panel), then narrower ones for what is left.
 func mulAddFast[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
+	if useFMA && !useAVX512 {
+		return mulAddAVX2(rows, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	}
 	if !useFMA || rows < 4 {
 		return 0
 	}

@@ -1,0 +1,75 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// The products of a CIFAR-shaped step (d = 3072, 56 padded hidden units,
+// batch 100, evaluation blocks of 204): X·W1 forward over panels of
+// Panel() columns, Xᵀ·G1 into the W1 gradient, and the small H·W2 ones.
+type mulAddShape struct {
+	name             string
+	rows, cols, k    int
+	transposedA      bool // A read down its columns (rsA 1, csA rows)
+	panels, smallDim bool
+}
+
+var stepShapes = []mulAddShape{
+	{name: "XW1", rows: 100, cols: 56, k: 3072, panels: true},
+	{name: "XW1eval", rows: 204, cols: 56, k: 3072, panels: true},
+	{name: "XtG1", rows: 3072, cols: 56, k: 100, transposedA: true, panels: true},
+	{name: "HW2", rows: 100, cols: 16, k: 56},
+	{name: "HtG", rows: 56, cols: 16, k: 100, transposedA: true},
+	{name: "GW2t", rows: 100, cols: 56, k: 16},
+}
+
+// BenchmarkMulAdd reports GFLOP/s of every kernel path on the step's
+// products; compare paths within one run, since the machine is shared.
+func BenchmarkMulAdd(b *testing.B) {
+	for _, mode := range kernelModes() {
+		setMode(mode)
+		name := Name()
+		for _, sh := range stepShapes {
+			b.Run(fmt.Sprintf("%s/%s/float32", name, sh.name), func(b *testing.B) { benchShape[float32](b, mode, sh) })
+			b.Run(fmt.Sprintf("%s/%s/float64", name, sh.name), func(b *testing.B) { benchShape[float64](b, mode, sh) })
+		}
+	}
+	setMode(kernelModes()[0])
+}
+
+func benchShape[T Float](b *testing.B, mode kernelMode, sh mulAddShape) {
+	setMode(mode)
+	defer setMode(kernelModes()[0])
+	rng := rand.New(rand.NewPCG(7, 8))
+	fill := func(n int) []T {
+		x := make([]T, n)
+		for i := range x {
+			x[i] = T(rng.NormFloat64())
+		}
+		return x
+	}
+	a, bm, c := fill(sh.rows*sh.k), fill(sh.k*sh.cols), fill(sh.rows*sh.cols)
+	rsA, csA := sh.k, 1
+	if sh.transposedA {
+		rsA, csA = 1, sh.rows
+	}
+	pw := sh.cols
+	if sh.panels {
+		pw = Panel[T]()
+	}
+	for b.Loop() {
+		// As the network does: W1 in panels of pw columns, each panel a
+		// contiguous block with row stride its width.
+		for q := 0; q < sh.cols; q += pw {
+			w := min(pw, sh.cols-q)
+			if sh.transposedA {
+				MulAdd(sh.rows, w, sh.k, a, rsA, csA, bm[q:], sh.cols, c[q*sh.rows:], w)
+			} else {
+				MulAdd(sh.rows, w, sh.k, a, rsA, csA, bm[q*sh.k:], w, c[q:], sh.cols)
+			}
+		}
+	}
+	b.ReportMetric(2*float64(sh.rows*sh.cols*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
