@@ -83,12 +83,12 @@ func TestPlanOutput(t *testing.T) {
 
 	// After the run every stage is known and stored. The refined range and
 	// so the fine trials depend on results, which are exact per kernel: the
-	// x86 kernels (avx512 and avx2-fma) agree bit for bit, so one golden
-	// file serves both; the portable Go kernel rounds differently (no fused
-	// multiply-add) and has none.
+	// FMA kernels (avx512, avx2-fma, and neon on arm64 under qemu) agree
+	// bit for bit, so one golden file serves them all; the portable Go
+	// kernel rounds differently (no fused multiply-add) and has none.
 	kernel := train.Kernel()
-	if kernel != "avx512" && kernel != "avx2-fma" {
-		t.Skipf("the %s kernel rounds unlike the x86 kernels plan-done.golden was made with", kernel)
+	if kernel != "avx512" && kernel != "avx2-fma" && kernel != "neon" {
+		t.Skipf("the %s kernel rounds unlike the FMA kernels plan-done.golden was made with", kernel)
 	}
 	t.Logf("kernel %s", kernel)
 	path := filepath.Join(t.TempDir(), "plan.db")

@@ -16,7 +16,8 @@
 // A run is a pure function of its Config (seed included) and the data: the
 // weights are drawn from a PCG stream of the seed, each epoch's batch order
 // from another. The matrix kernels (internal/kernel) are Go assembly chosen
-// at start-up — AVX-512, AVX2 with FMA, or portable Go — and [Kernel] names
-// the one in use, since results are bit-identical per kernel path.
+// at start-up — AVX-512, AVX2 with FMA, NEON on arm64, or portable Go — and
+// [Kernel] names the one in use, since results are bit-identical per kernel
+// path.
 // [AlgorithmVersion] changes whenever any result could change.
 package train

@@ -1,10 +1,10 @@
-//go:build amd64
+//go:build amd64 || arm64
 
 package kernel
 
 import "unsafe"
 
-// The block kernels of the AVX2 set: a MulAdd runs as column
+// The block kernels of the AVX2 and NEON sets: a MulAdd runs as column
 // blocks as wide as the vector registers allow, each block's rows in
 // assembly to the last one (the most rows a kernel takes, then fewer), so
 // only columns narrower than a vector are left to Go.

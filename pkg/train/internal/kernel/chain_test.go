@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 )
 
-// The reference the block kernels (AVX2) are tested against, and the
+// The reference the block kernels (AVX2, NEON) are tested against, and the
 // products they are tested on.
 
 // fmaChain is the invariant every kernel keeps, in float64: acc = 0, acc =

@@ -103,7 +103,7 @@ func mulAdd2x4[T Float](k int, a []T, rsA, csA int, b []T, ldb int, c0, c1 []T) 
 	c1[3] += s13
 }
 
-// Name says which implementation MulAdd runs: "avx512", "avx2-fma" or "go". It is
+// Name says which implementation MulAdd runs: "avx512", "avx2-fma", "neon" or "go". It is
 // stored with every trial because the two round differently (fused
 // multiply-add), so results are bit-identical only on one kernel path.
 func Name() string { return name() }
