@@ -57,7 +57,7 @@ func mulAdd2x4F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float
 func mulAdd1x4F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 var (
-	// 56 float32 columns (the 50 hidden units padded) are 24 + 24 + 8.
+	// 56 float32 columns (the 50 hidden units padded) are 24 + 16 + 16.
 	avx2Blocks32 = []colBlock[float32]{
 		{24, []rowKernel[float32]{{4, mulAdd4x24F32}, {2, mulAdd2x24F32}, {1, mulAdd1x24F32}}},
 		{16, []rowKernel[float32]{{6, mulAdd6x16F32}, {4, mulAdd4x16F32}, {2, mulAdd2x16F32}, {1, mulAdd1x16F32}}},

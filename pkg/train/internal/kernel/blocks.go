@@ -40,11 +40,21 @@ func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, 
 	if k*ldb*int(unsafe.Sizeof(zero)) <= smallB {
 		step = band
 	}
+	// The widest blocks go first, except that a rest as narrow as the
+	// last block is taken with the wide one before it as two middle ones
+	// (56 float32 columns as 24+16+16, not 24+24+8): the narrow block's
+	// one vector needs a broadcast per FMA, and the swap gave 3-7% more
+	// GFLOP per CPU-second on X·W1 and Xᵀ·G1.
+	wide := cols / blocks[0].width
+	if n := len(blocks); n >= 3 && wide > 0 && cols%blocks[0].width == blocks[n-1].width &&
+		2*blocks[1].width == blocks[0].width+blocks[n-1].width {
+		wide--
+	}
 	for r0 := 0; r0 < rows; r0 += step {
 		r1 := min(r0+step, rows)
 		doneCols = 0
-		for _, bk := range blocks {
-			for ; doneCols+bk.width <= cols; doneCols += bk.width {
+		for i, bk := range blocks {
+			for ; doneCols+bk.width <= cols && (i > 0 || doneCols < wide*bk.width); doneCols += bk.width {
 				j, r := doneCols, r0
 				for _, rk := range bk.rows {
 					for ; r+rk.rows <= r1; r += rk.rows {
