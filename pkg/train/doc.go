@@ -18,8 +18,9 @@
 // A run is a pure function of its Config (seed included) and the data, the
 // same bits on every CPU: the weights are drawn from a PCG stream of the
 // seed, each epoch's batch order from another. The matrix kernels
-// (internal/kernel) come in sets — AVX-512 and AVX2 assembly, portable Go —
-// that all compute the same fused multiply-adds in the same order;
+// (internal/kernel) come in sets — AVX-512 and AVX2 assembly on amd64, NEON
+// assembly on arm64, portable Go — that all compute the same fused
+// multiply-adds in the same order;
 // [Options].Kernel picks one of [Kernels] for speed alone. Every other float
 // expression rounds each product explicitly or fuses it with math.FMA, never
 // leaving the choice to the compiler, and exp, log and pow are the package's

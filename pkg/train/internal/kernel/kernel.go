@@ -1,8 +1,9 @@
 // Package kernel holds the matrix kernels of the training loop. Every kernel
 // sums in a fixed order, so a result depends only on its inputs, never on
 // timing or on how many trials run beside it; and every implementation (Go
-// assembly for AVX2 or AVX-512, portable Go) computes the same fused
-// multiply-adds in the same order, so they all give the same bits.
+// assembly for AVX2 or AVX-512 on amd64 and for NEON on arm64, portable Go)
+// computes the same fused multiply-adds in the same order, so they all give
+// the same bits.
 package kernel
 
 import "math"
@@ -57,7 +58,8 @@ func Lookup(name string) (s Set, known, runs bool) {
 
 // Panel is the width of the column panels the training loop stores W1 in:
 // the widest column block s has for T (56 float32 or 24 float64 with
-// AVX-512, else 8). Widths differ between sets; results do not.
+// AVX-512), 56 with AVX2 or NEON (their kernels split a panel into column
+// blocks themselves), else 8. Widths differ between sets; results do not.
 func Panel[T Float](s Set) int {
 	var zero T
 	if _, ok := any(zero).(float32); ok {
@@ -113,7 +115,7 @@ func mulAddGo64(r0, r1, j0, j1, k int, a []float64, rsA, csA int, b []float64, l
 		c1 := c[(r+1)*ldc : (r+1)*ldc+j1]
 		j := j0
 		for ; j+4 <= j1; j += 4 {
-			mulAdd2x4F64(k, a[r*rsA:], rsA, csA, b[j:], ldb, c0[j:j+4], c1[j:j+4])
+			mulAdd2x4Go64(k, a[r*rsA:], rsA, csA, b[j:], ldb, c0[j:j+4], c1[j:j+4])
 		}
 		for ; j < j1; j++ {
 			var s0, s1 float64
@@ -138,10 +140,10 @@ func mulAddGo64(r0, r1, j0, j1, k int, a []float64, rsA, csA int, b []float64, l
 	}
 }
 
-// mulAdd2x4F64 keeps a 2x4 block of C in registers for the whole k loop:
+// mulAdd2x4Go64 keeps a 2x4 block of C in registers for the whole k loop:
 // eight accumulators and six operands fit the sixteen float registers of
 // amd64.
-func mulAdd2x4F64(k int, a []float64, rsA, csA int, b []float64, ldb int, c0, c1 []float64) {
+func mulAdd2x4Go64(k int, a []float64, rsA, csA int, b []float64, ldb int, c0, c1 []float64) {
 	var s00, s01, s02, s03, s10, s11, s12, s13 float64
 	ia0, ia1, ib := 0, rsA, 0
 	for range k {
@@ -177,7 +179,7 @@ func mulAddGo32(r0, r1, j0, j1, k int, a []float32, rsA, csA int, b []float32, l
 		c1 := c[(r+1)*ldc : (r+1)*ldc+j1]
 		j := j0
 		for ; j+4 <= j1; j += 4 {
-			mulAdd2x4F32(k, a[r*rsA:], rsA, csA, b[j:], ldb, c0[j:j+4], c1[j:j+4])
+			mulAdd2x4Go32(k, a[r*rsA:], rsA, csA, b[j:], ldb, c0[j:j+4], c1[j:j+4])
 		}
 		for ; j < j1; j++ {
 			var s0, s1 float32
@@ -202,9 +204,9 @@ func mulAddGo32(r0, r1, j0, j1, k int, a []float32, rsA, csA int, b []float32, l
 	}
 }
 
-// mulAdd2x4F32 is mulAdd2x4F64 for float32, each term fma32 written out:
+// mulAdd2x4Go32 is mulAdd2x4Go64 for float32, each term fma32 written out:
 // the accumulators hold float32 values in float64, and round32 is inlined.
-func mulAdd2x4F32(k int, a []float32, rsA, csA int, b []float32, ldb int, c0, c1 []float32) {
+func mulAdd2x4Go32(k int, a []float32, rsA, csA int, b []float32, ldb int, c0, c1 []float32) {
 	var s00, s01, s02, s03, s10, s11, s12, s13 float64
 	ia0, ia1, ib := 0, rsA, 0
 	for range k {

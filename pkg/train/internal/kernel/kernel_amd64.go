@@ -101,15 +101,21 @@ func available() []Set {
 }
 
 func panel32(s Set) int {
-	if s.id == avx512 {
+	switch s.id {
+	case avx512:
 		return 56
+	case avx2:
+		return avx2Panel32
 	}
 	return 8
 }
 
 func panel64(s Set) int {
-	if s.id == avx512 {
+	switch s.id {
+	case avx512:
 		return 24
+	case avx2:
+		return avx2Panel64
 	}
 	return 8
 }
@@ -126,32 +132,32 @@ type blockKernels[T Float] struct {
 }
 
 // mulAddFast computes the first columns of C, all rows, with the assembly
-// micro-kernels (the rows a block's kernels leave, in Go) and reports how
-// many columns that is; MulAdd does the rest in Go. The widest column blocks
-// go first (a whole panel), then narrower ones for what is left.
+// micro-kernels and reports how many columns that is; MulAdd does the rest
+// in Go. The AVX2 set runs its block kernels (avx2_amd64.go); the AVX-512
+// set's widest column blocks go first (a whole panel), then narrower ones
+// for what is left, and the rows a block's kernels leave are done in Go.
 func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
-	if !s.x86() || rows < 4 {
+	if s.id == avx2 {
+		return mulAddAVX2(rows, cols, k, a, rsA, csA, b, ldb, c, ldc)
+	}
+	if s.id != avx512 || rows < 4 {
 		return 0
 	}
 	var blocks []blockKernels[T]
 	switch any(a).(type) {
 	case []float32:
-		if s.id == avx512 {
-			blocks = append(blocks,
-				blockKernels[T]{56, 6, asKernel[T](mulAdd6x56F32Z), asKernel[T](mulAdd4x56F32Z)},
-				blockKernels[T]{48, 0, nil, asKernel[T](mulAdd4x48F32Z)},
-				blockKernels[T]{16, 8, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)})
+		blocks = []blockKernels[T]{
+			{56, 6, asKernel[T](mulAdd6x56F32Z), asKernel[T](mulAdd4x56F32Z)},
+			{48, 0, nil, asKernel[T](mulAdd4x48F32Z)},
+			{16, 8, asKernel[T](mulAdd8x16F32Z), asKernel[T](mulAdd4x16F32Z)},
+			{8, 8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)},
 		}
-		blocks = append(blocks, blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F32), asKernel[T](mulAdd4x8F32)})
 	case []float64:
-		if s.id == avx512 {
-			blocks = append(blocks,
-				blockKernels[T]{24, 0, nil, asKernel[T](mulAdd4x24F64Z)},
-				blockKernels[T]{8, 8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)})
-		} else {
-			blocks = append(blocks, blockKernels[T]{8, 0, nil, asKernel[T](mulAdd4x8F64)})
+		blocks = []blockKernels[T]{
+			{24, 0, nil, asKernel[T](mulAdd4x24F64Z)},
+			{8, 8, asKernel[T](mulAdd8x8F64Z), asKernel[T](mulAdd4x8F64Z)},
+			{4, 0, nil, asKernel[T](mulAdd4x4F64)},
 		}
-		blocks = append(blocks, blockKernels[T]{4, 0, nil, asKernel[T](mulAdd4x4F64)})
 	}
 	for _, bk := range blocks {
 		for ; doneCols+bk.width <= cols; doneCols += bk.width {

@@ -1,9 +1,9 @@
-//go:build !amd64
+//go:build !amd64 && !arm64
 
 package kernel
 
-// available is the portable set only: the NEON kernels of arm64 are not
-// written yet.
+// available is the portable set only: amd64 and arm64 have assembly sets,
+// other architectures none.
 func available() []Set { return []Set{{generic}} }
 
 func panel32(Set) int { return 8 }
