@@ -1,6 +1,10 @@
 package search
 
-import "math"
+import (
+	"math"
+
+	"github.com/sweep-ml/sweep/internal/detmath"
+)
 
 // The samplers map exponents to values (lambda = 10^u) and refine ranges
 // back (log10 of the top trials' values). Sampled values are trial
@@ -13,8 +17,8 @@ import "math"
 // assembly fuses, an explicit conversion where it rounds. So they give
 // those bits on every CPU and every stored trial keeps its id.
 
-// pow10 is math.Pow(10, u) for finite u: Go's pow for x = 10, with exp
-// and log below in place of math.Exp and math.Log.
+// pow10 is math.Pow(10, u): Go's pow for x = 10, with exp below in place
+// of math.Exp and Ln10 for math.Log(10), which rounds to it.
 func pow10(u float64) float64 {
 	switch {
 	case u == 0:
@@ -39,7 +43,7 @@ func pow10(u float64) float64 {
 		}
 		return 0
 	}
-	a1, ae := 1.0, 0
+	a1 := 1.0
 	if yf != 0 {
 		if yf > 0.5 {
 			yf--
@@ -47,23 +51,7 @@ func pow10(u float64) float64 {
 		}
 		a1 = exp(float64(yf * math.Ln10)) // math.Log(10) is Ln10 rounded
 	}
-	x1, xe := math.Frexp(10)
-	for i := int64(yi); i != 0; i >>= 1 {
-		if xe < -1<<12 || 1<<12 < xe {
-			ae += xe
-			break
-		}
-		if i&1 == 1 {
-			a1 = float64(a1 * x1)
-			ae += xe
-		}
-		x1 = float64(x1 * x1)
-		xe <<= 1
-		if x1 < .5 {
-			x1 += x1
-			xe--
-		}
-	}
+	a1, ae := detmath.PowLoop(a1, 10, int64(yi))
 	if u < 0 {
 		a1 = 1 / a1
 		ae = -ae
@@ -124,47 +112,7 @@ func exp(x float64) float64 {
 }
 
 // log10 is math.Log10 for the positive normal numbers the samplers pass
-// it: math.Log (amd64's assembly, the portable algorithm with every
-// product rounded) times 1/ln10.
+// it: math.Log (amd64's assembly, which detmath.Log matches) times 1/ln10.
 func log10(x float64) float64 {
-	return float64(log(x) * (1 / math.Ln10))
-}
-
-// log is FreeBSD's e_log.c in the order of amd64's assembly. Subnormal x,
-// which no sampled value is, takes math.Frexp's exponent here.
-func log(x float64) float64 {
-	const (
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		l1    = 6.666666666666735130e-01
-		l2    = 3.999999999940941908e-01
-		l3    = 2.857142874366239149e-01
-		l4    = 2.222219843214978396e-01
-		l5    = 1.818357216161805012e-01
-		l6    = 1.531383769920937332e-01
-		l7    = 1.479819860511658591e-01
-	)
-	switch {
-	case x != x || math.IsInf(x, 1):
-		return x
-	case x < 0:
-		return math.NaN()
-	case x == 0:
-		return math.Inf(-1)
-	}
-	f1, ki := math.Frexp(x)
-	if f1 < math.Sqrt2/2 {
-		f1 = float64(f1 * 2)
-		ki--
-	}
-	f := f1 - 1
-	k := float64(ki)
-	s := f / (2 + f)
-	s2 := float64(s * s)
-	s4 := float64(s2 * s2)
-	t1 := float64(s2 * (l1 + float64(s4*(l3+float64(s4*(l5+float64(s4*l7)))))))
-	t2 := float64(s4 * (l2 + float64(s4*(l4+float64(s4*l6)))))
-	r := t1 + t2
-	hfsq := float64(float64(0.5*f) * f)
-	return float64(k*ln2Hi) - ((hfsq - (float64(s*(hfsq+r)) + float64(k*ln2Lo))) - f)
+	return float64(detmath.Log(x) * (1 / math.Ln10))
 }
