@@ -240,6 +240,7 @@ func badInputs() []badInput {
 		{name: "unknown command", args: []string{"statuss"}, want: `unknown command "statuss" for "sweep" (did you mean status?)`},
 		{name: "unknown flag", config: tinySweep, args: []string{"run", "--worker", "3", "c.yaml"}, want: "--worker"},
 		{name: "workers negative", config: tinySweep, args: []string{"run", "--workers", "-1", "c.yaml"}, want: "--workers"},
+		{name: "resume workers negative", args: []string{"resume", "--db", "tiny.db", "--workers", "-1"}, want: "--workers must be at least 0"},
 		{name: "lambda not a number", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "abc"}, want: `"abc" for "--lambda"`},
 		{name: "lambda negative flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "-1"}, want: "--lambda must be a finite number >= 0, got -1"},
 		{name: "lambda NaN flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "NaN"}, want: "--lambda must be a finite number >= 0, got NaN"},

@@ -44,6 +44,9 @@ func newResumeCmd() *cobra.Command {
 }
 
 func runResume(ctx context.Context, opts resumeOptions) error {
+	if err := checkWorkers(opts.workers); err != nil {
+		return err
+	}
 	if _, err := train.CheckKernel(opts.kernel); err != nil {
 		return usageError{err}
 	}

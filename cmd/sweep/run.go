@@ -51,8 +51,8 @@ checkpoint, failed ones are retried.`,
 }
 
 func runRun(ctx context.Context, opts runOptions) error {
-	if opts.workers < 0 {
-		return usageError{fmt.Errorf("--workers must be at least 1, got %d", opts.workers)}
+	if err := checkWorkers(opts.workers); err != nil {
+		return err
 	}
 	if _, err := train.CheckKernel(opts.kernel); err != nil {
 		return usageError{err}
@@ -69,6 +69,15 @@ func runRun(ctx context.Context, opts runOptions) error {
 		return runPlan(ctx, cfg, dbPath, opts.out)
 	}
 	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
+}
+
+// checkWorkers refuses a negative --workers; 0, the flag's default, takes
+// search.workers or else the number of CPUs.
+func checkWorkers(n int) error {
+	if n < 0 {
+		return usageError{fmt.Errorf("--workers must be at least 0 (0: search.workers, else the number of CPUs), got %d", n)}
+	}
+	return nil
 }
 
 // runSweep loads the data (before any database is created, so a config

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -326,19 +327,10 @@ func strictObject(b []byte, m *map[string]json.RawMessage, keys ...string) error
 	}
 	if len(*m) != len(keys) {
 		for k := range *m {
-			if !contains(keys, k) {
+			if !slices.Contains(keys, k) {
 				return fmt.Errorf("unknown key %q", k)
 			}
 		}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

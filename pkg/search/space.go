@@ -16,7 +16,7 @@ func RefineRange(values []float64, kind config.DimKind, margin float64) config.R
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range values {
 		if kind.Log() {
-			v = math.Log10(v)
+			v = log10(v) // not math.Log10 (mathfn.go)
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}
