@@ -558,6 +558,18 @@ func r2b(m map[string]json.RawMessage) []byte {
 }
 
 // A config or data set that cannot run leaves nothing behind.
+// One worker is "1 worker", in the header and in the closing line.
+func TestRunNamesOneWorker(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(tinySweep))
+	r := mustSweep(t, dir, "run", "tiny.yaml", "--workers", "1")
+	for _, want := range []string{"2000 test), 1 worker, database tiny.db", "of 1 worker's time)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("run --workers 1 does not print %q:\n%s", want, r)
+		}
+	}
+}
+
 func TestRunCreatesNothingOnInvalidInput(t *testing.T) {
 	for _, tc := range []struct{ name, cfg, want string }{
 		{"unknown key", strings.Replace(tinySweep, "batch_size:", "batch_sise:", 1), `c.yaml:6: training: unknown key "batch_sise"`},
