@@ -249,6 +249,7 @@ func badInputs() []badInput {
 		{name: "export unknown kind", args: []string{"export", "foo"}, want: `unknown export "foo"`},
 		{name: "report negative top", args: []string{"report", "--top", "-1"}, want: "--top"},
 		{name: "report unknown stage", args: []string{"report", "--stage", "fine"}, want: `no stage "fine"`},
+		{name: "export histories unknown stage", args: []string{"export", "histories", "--stage", "fine"}, want: `no stage "fine" in tiny.db (stages: `},
 		{name: "report missing db", args: []string{"report", "--db", "nope.db"}, want: "no sweep database at nope.db"},
 		{name: "status missing db", args: []string{"status", "--db", "nope.db"}, want: "no sweep database at nope.db"},
 		{name: "resume missing db", args: []string{"resume", "--db", "nope.db"}, want: "no sweep database at nope.db"},

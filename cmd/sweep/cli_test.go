@@ -558,6 +558,39 @@ func r2b(m map[string]json.RawMessage) []byte {
 }
 
 // A config or data set that cannot run leaves nothing behind.
+// One worker is "1 worker", in the header and in the closing line.
+func TestRunNamesOneWorker(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(tinySweep))
+	r := mustSweep(t, dir, "run", "tiny.yaml", "--workers", "1")
+	for _, want := range []string{"2000 test), 1 worker, database tiny.db", "of 1 worker's time)"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("run --workers 1 does not print %q:\n%s", want, r)
+		}
+	}
+}
+
+// A config of the same name on other data (say sweep init --data idx after
+// sweep init) is refused with the files the database was trained on and the
+// way out, and the database is left as it was.
+func TestRunOtherDataSameName(t *testing.T) {
+	dir := t.TempDir()
+	db := copyTinyDB(t, dir, "tiny.db")
+	before := sha(t, db)
+	for name, b := range idxFiles() {
+		writeFile(t, filepath.Join(dir, name), b)
+	}
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(idxConfig+strings.TrimPrefix(tinySweep, tinyBase)))
+	r := sweep(t, dir, "run", "c.yaml")
+	want := "tiny.db was trained on other files (embedded:train-images-idx3-ubyte.gz, "
+	if r.code != 1 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "another name or --db FILE") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("run on other data: want exit 1 and one line with %q and the way out, got %s", want, r)
+	}
+	if sha(t, db) != before {
+		t.Error("the refused run changed the database")
+	}
+}
+
 func TestRunCreatesNothingOnInvalidInput(t *testing.T) {
 	for _, tc := range []struct{ name, cfg, want string }{
 		{"unknown key", strings.Replace(tinySweep, "batch_size:", "batch_sise:", 1), `c.yaml:6: training: unknown key "batch_sise"`},

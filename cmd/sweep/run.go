@@ -114,8 +114,12 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 		return err
 	}
 	info := runner.BaseData().Info
-	fmt.Fprintf(errOut, "sweep %q: %s data (%d train / %d validation / %d test), %d workers, database %s\n",
-		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, runner.Workers(), db.Path())
+	workers, workersTime := fmt.Sprintf("%d workers", runner.Workers()), fmt.Sprintf("%d workers'", runner.Workers())
+	if runner.Workers() == 1 {
+		workers, workersTime = "1 worker", "1 worker's"
+	}
+	fmt.Fprintf(errOut, "sweep %q: %s data (%d train / %d validation / %d test), %s, database %s\n",
+		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, workers, db.Path())
 	start := time.Now()
 	runErr := runner.Run(ctx, db)
 	progress.Close() // before the ranking is printed below the bars
@@ -123,8 +127,8 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 		return runErr
 	}
 	if wall := time.Since(start).Seconds(); runner.Trained() > 0 {
-		fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %d workers' time)\n",
-			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), runner.Workers())
+		fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %s time)\n",
+			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), workersTime)
 	}
 	fmt.Fprintln(out)
 	if err := writeRanking(ctx, out, db, reportOptions{top: rankingRows}); err != nil {

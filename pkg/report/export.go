@@ -87,10 +87,15 @@ func WriteHistories(ctx context.Context, w io.Writer, db *store.DB, format, stag
 	}
 	each := func(fn func(store.Trial) error) error { return eachTrial(ctx, db, fn) }
 	if stage != "" {
-		st, err := db.Stage(stage)
+		stages, err := db.Stages()
 		if err != nil {
 			return err
 		}
+		i := slices.IndexFunc(stages, func(s store.Stage) bool { return s.Name == stage })
+		if i < 0 {
+			return noStageError(db, stage, stages)
+		}
+		st := stages[i]
 		each = func(fn func(store.Trial) error) error {
 			for _, id := range st.TrialIDs {
 				if err := ctx.Err(); err != nil {

@@ -165,11 +165,7 @@ func readRows(ctx context.Context, db *store.DB, stage string) ([]Row, error) {
 	}
 	i := slices.IndexFunc(stages, func(s store.Stage) bool { return s.Name == stage })
 	if i < 0 {
-		names := make([]string, len(stages))
-		for j, s := range stages {
-			names[j] = s.Name
-		}
-		return nil, fmt.Errorf("report: no stage %q in %s (stages: %s)", stage, db.Path(), strings.Join(names, ", "))
+		return nil, noStageError(db, stage, stages)
 	}
 	for j, id := range stages[i].TrialIDs {
 		if err := ctx.Err(); err != nil {
@@ -357,4 +353,14 @@ func WriteJSON(w io.Writer, rows []Row) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// noStageError names the stage asked for, the database and the stages it
+// has, so a typo in --stage can be corrected from the message alone.
+func noStageError(db *store.DB, stage string, stages []store.Stage) error {
+	names := make([]string, len(stages))
+	for j, s := range stages {
+		names[j] = s.Name
+	}
+	return fmt.Errorf("report: no stage %q in %s (stages: %s)", stage, db.Path(), strings.Join(names, ", "))
 }

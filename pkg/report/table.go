@@ -84,9 +84,11 @@ func DescribeStage(st store.Stage) (string, error) {
 	case spec.LRRange != nil:
 		b.WriteString(describeRange(spec, der))
 	case spec.Best > 0:
+		// "after", not "of": the best come from every earlier stage, not
+		// only the one it waits for.
 		fmt.Fprintf(&b, "best %d", spec.Best)
 		if spec.After != "" {
-			b.WriteString(" of " + spec.After)
+			b.WriteString(" after " + spec.After)
 		}
 	case spec.Sampler != "":
 		fmt.Fprintf(&b, "%s %d", spec.Sampler, spec.Trials)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -211,8 +212,20 @@ func (r *Runner) Prepare(db *store.DB) error {
 				old[i] = data.FileHash{Path: f.Path, Size: f.Size, SHA256: f.SHA256}
 			}
 			what := "the split settings"
-			if changed := r.base.Info.ChangedFiles(old); len(changed) > 0 {
-				what = fmt.Sprintf("%v", changed)
+			changed := r.base.Info.ChangedFiles(old)
+			if len(changed) > 0 && len(changed) == len(old)+len(r.base.Info.Files) {
+				// No file in common: the config reads another data set, most
+				// often because two configs share a name (sweep init's are
+				// all "my-sweep"), so the database's files are the clue.
+				was := make([]string, len(old))
+				for i, f := range old {
+					was[i] = f.Path
+				}
+				return fmt.Errorf("search: %w: %s was trained on other files (%s) than this config reads; point its data at them again, or start a new sweep (another name or --db FILE)",
+					ErrDataChanged, db.Path(), strings.Join(was, ", "))
+			}
+			if len(changed) > 0 {
+				what = strings.Join(changed, ", ")
 			}
 			return fmt.Errorf("search: %w: %s differs from what %s was trained on; restore the data, or start a new sweep with another --db",
 				ErrDataChanged, what, db.Path())
