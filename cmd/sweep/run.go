@@ -71,11 +71,11 @@ func runRun(ctx context.Context, opts runOptions) error {
 	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
 }
 
-// checkWorkers refuses a negative --workers; 0, the flag's default, takes
-// search.workers or else the number of CPUs.
+// checkWorkers refuses a --workers outside 0..config.MaxWorkers; 0, the
+// flag's default, takes search.workers or else the number of CPUs.
 func checkWorkers(n int) error {
-	if n < 0 {
-		return usageError{fmt.Errorf("--workers must be at least 0 (0: search.workers, else the number of CPUs), got %d", n)}
+	if n < 0 || n > config.MaxWorkers {
+		return usageError{fmt.Errorf("--workers must be between 0 and %d (0: search.workers, else the number of CPUs), got %d", config.MaxWorkers, n)}
 	}
 	return nil
 }

@@ -91,7 +91,7 @@ func runTrain(ctx context.Context, opts trainOptions) error {
 		return cfg.DataError(nil, err)
 	}
 	loadSeconds := time.Since(loadStart).Seconds()
-	if err := cfg.CheckFit(nil, tc, ds.Prepared.NTrain()); err != nil {
+	if err := cfg.CheckFit(nil, tc, ds.Prepared); err != nil {
 		return err
 	}
 	// Noted once the config is known to run, so a failure stays one line.

@@ -134,6 +134,11 @@ func (o DataOverride) apply(d DataSection) DataSection {
 	return d
 }
 
+// MaxWorkers bounds the trials trained at once: each holds its own network
+// and buffers (up to train.MaxTrialBytes), so a mistyped count must not
+// multiply them past any machine's memory.
+const MaxWorkers = 256
+
 // SearchSection is the search: how many trials run at once and the stages.
 type SearchSection struct {
 	Workers int // 0 means runtime.GOMAXPROCS(0)

@@ -66,12 +66,16 @@ func DataSettings(sec DataSection, info *data.Dataset) map[string]any {
 }
 
 // CheckFit checks the settings tc of stage st (nil for the base settings)
-// against a training split of nTrain examples. A setting that does not fit,
-// such as a batch larger than the data, is reported where the config file
+// against the data set ds it trains on (its size and shape). A setting that does not fit,
+// such as a batch larger than the data or a network too big for memory, is reported where the config file
 // sets it, like the errors of Validate.
-func (c Config) CheckFit(st *Stage, tc train.Config, nTrain int) error {
+func (c Config) CheckFit(st *Stage, tc train.Config, ds *train.Dataset) error {
 	var te *train.ConfigError
-	if err := tc.Validate(nTrain); !errors.As(err, &te) {
+	err := tc.Validate(ds.NTrain())
+	if err == nil {
+		err = tc.CheckSize(ds.D, ds.K, ds.NTrain())
+	}
+	if !errors.As(err, &te) {
 		return err
 	}
 	path := te.Key

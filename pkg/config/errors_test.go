@@ -82,7 +82,9 @@ func TestFieldErrors(t *testing.T) {
 		{"seed negative", "seed: -1\n",
 			`config: c.yaml:1: seed: expected a non-negative integer, got -1`},
 		{"workers 0", "search:\n  workers: 0\n",
-			`config: c.yaml:2: search.workers: must be at least 1, got 0`},
+			`config: c.yaml:2: search.workers: must be between 1 and 256, got 0`},
+		{"workers beyond the bound", "search:\n  workers: 100000\n",
+			`config: c.yaml:2: search.workers: must be between 1 and 256, got 100000`},
 		{"stages empty", "search:\n  stages: []\n",
 			`config: c.yaml:2: search.stages: must list at least one stage`},
 		{"stages not a list", "search:\n  stages: {name: a}\n",
@@ -252,7 +254,7 @@ func TestTrainErrorsKeepTheirSentinel(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc, _ := c.TrainConfig(nil, nil)
-	if err := c.CheckFit(nil, tc, 50); !errors.Is(err, ErrInvalid) || !errors.Is(err, train.ErrInvalidConfig) {
+	if err := c.CheckFit(nil, tc, &train.Dataset{D: 4, K: 2, TrainY: make([]uint8, 50)}); !errors.Is(err, ErrInvalid) || !errors.Is(err, train.ErrInvalidConfig) {
 		t.Errorf("CheckFit: %v does not wrap both sentinels", err)
 	}
 }

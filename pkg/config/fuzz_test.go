@@ -15,6 +15,10 @@ import (
 // size of Fashion-MNIST's with the default holdout.
 const fuzzTrain = 55000
 
+// fuzzData is a data set of fuzzTrain CIFAR-shaped examples, for the fit
+// checks (only its shape is read).
+var fuzzData = &train.Dataset{D: 3072, K: 10, TrainY: make([]uint8, fuzzTrain)}
+
 func FuzzParse(f *testing.F) {
 	seeds, _ := filepath.Glob("../../configs/*.yaml")
 	broken, _ := filepath.Glob("testdata/*.yaml")
@@ -65,7 +69,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				t.Fatalf("stage %s validated but has no training config: %v", st.Name, err)
 			}
-			if c.CheckFit(st, tc, fuzzTrain) != nil {
+			if c.CheckFit(st, tc, fuzzData) != nil {
 				continue
 			}
 			if n := tc.TotalSteps(fuzzTrain); n > train.MaxUpdates || n < 0 {
@@ -73,6 +77,9 @@ func FuzzParse(f *testing.F) {
 			}
 			if n := 1 + tc.Cycles*tc.RecordsPerCycle; n > train.MaxRecords {
 				t.Fatalf("stage %s fits with %d recorded points", st.Name, n)
+			}
+			if b := tc.TrialBytes(fuzzData.D, fuzzData.K, fuzzTrain); b > train.MaxTrialBytes {
+				t.Fatalf("stage %s fits with %.0f bytes per trial", st.Name, b)
 			}
 			checkTrialRoundTrip(t, tc)
 			if h := st.Halving; h != nil {

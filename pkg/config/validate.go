@@ -31,8 +31,8 @@ func (c Config) Validate() error {
 	if err := c.checkTraining(c.Training, func(key string) string { return key }); err != nil {
 		return err
 	}
-	if _, given := c.pos["search.workers"]; (given && c.Search.Workers < 1) || c.Search.Workers < 0 {
-		return c.errorf("search.workers", "must be at least 1, got %d", c.Search.Workers)
+	if _, given := c.pos["search.workers"]; (given && c.Search.Workers < 1) || c.Search.Workers < 0 || c.Search.Workers > MaxWorkers {
+		return c.errorf("search.workers", "must be between 1 and %d, got %d", MaxWorkers, c.Search.Workers)
 	}
 	if len(c.Search.Stages) == 0 {
 		return c.errorf("search.stages", "must list at least one stage")

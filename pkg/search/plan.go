@@ -174,7 +174,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	// Bound every trial by the data it trains on, not only the corners
 	// Validate sees: a step size in epochs is known only here.
 	for _, c := range configs {
-		if err := cfg.CheckFit(st, c.tc, data.Prepared.NTrain()); err != nil {
+		if err := cfg.CheckFit(st, c.tc, data.Prepared); err != nil {
 			return nil, fmt.Errorf("%w (at %s)", err, config.FormatParams(c.params))
 		}
 	}

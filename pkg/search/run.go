@@ -106,7 +106,7 @@ func NewRunner(ctx context.Context, cfg config.Config, opts RunOptions) (*Runner
 		if err != nil {
 			return nil, err
 		}
-		if err := cfg.CheckFit(st, tc, ds.Prepared.NTrain()); err != nil {
+		if err := cfg.CheckFit(st, tc, ds.Prepared); err != nil {
 			return nil, err
 		}
 		if st.Best == 0 {

@@ -185,3 +185,39 @@ func (c Config) Validate(nTrain int) error {
 	}
 	return nil
 }
+
+// MaxTrialBytes bounds the memory one trial allocates, so that a setting
+// that fits the bounds above one by one (a 65536-unit hidden layer, a batch
+// of the whole training split) cannot exhaust the machine together.
+const MaxTrialBytes = 4 << 30
+
+// TrialBytes estimates what a run of c allocates for d features and k
+// classes: the network, its gradients and the kernels' transposed copy,
+// the batch and evaluation buffers, the float64 export of the weights that
+// checkpoints and results carry, and the shuffle permutation.
+func (c Config) TrialBytes(d, k, nTrain int) float64 {
+	size := 4.0
+	if c.Precision == Float64 {
+		size = 8
+	}
+	mp, kp := float64(roundUp(c.Hidden, minWidth)), float64(roundUp(k, minWidth))
+	rows := float64(max(c.BatchSize, evalBlock))
+	weights := float64(d)*mp + mp*kp
+	buffers := rows * (float64(d) + 2*mp + kp)
+	b := size*(2*weights+mp*kp+buffers) + 8*2*weights
+	if c.Shuffle {
+		b += 8 * float64(nTrain)
+	}
+	return b
+}
+
+// CheckSize refuses a run whose TrialBytes exceed MaxTrialBytes, naming the
+// settings that size it.
+func (c Config) CheckSize(d, k, nTrain int) error {
+	if b := c.TrialBytes(d, k, nTrain); b > MaxTrialBytes {
+		return &ConfigError{Key: "model.hidden", Reason: fmt.Sprintf(
+			"%d hidden units with training.batch_size %d on %d features need about %.1f GiB per trial, more than the %d GiB a trial may use",
+			c.Hidden, c.BatchSize, d, b/(1<<30), MaxTrialBytes>>30)}
+	}
+	return nil
+}

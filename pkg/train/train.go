@@ -160,6 +160,9 @@ func Train(ctx context.Context, cfg Config, ds *Dataset, opts Options) (*Result,
 	if err := cfg.Validate(ds.NTrain()); err != nil {
 		return nil, err
 	}
+	if err := cfg.CheckSize(ds.D, ds.K, ds.NTrain()); err != nil {
+		return nil, err
+	}
 	ks, err := lookupKernel(opts.Kernel)
 	if err != nil {
 		return nil, err

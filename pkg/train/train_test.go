@@ -239,3 +239,37 @@ func TestFloat32TracksFloat64(t *testing.T) {
 		}
 	}
 }
+
+// A run is refused before it allocates more than MaxTrialBytes, and the
+// estimate grows with each buffer's dimensions.
+func TestCheckSize(t *testing.T) {
+	small := DefaultConfig()
+	for _, tc := range []struct {
+		name          string
+		hidden, batch int
+		precision     Precision
+		d, nTrain     int
+		fits          bool
+	}{
+		{"the notebook's network on CIFAR-10", 50, 100, Float32, 3072, 45000, true},
+		{"the widest layer on CIFAR-10, float32", MaxHidden, 100, Float32, 3072, 45000, false},
+		{"a wide layer, a small batch", 4096, 100, Float64, 3072, 45000, true},
+		{"a wide layer, the whole split as a batch", 65536, 9000, Float64, 784, 9000, false},
+	} {
+		c := small
+		c.Hidden, c.BatchSize, c.Precision = tc.hidden, tc.batch, tc.precision
+		err := c.CheckSize(tc.d, 10, tc.nTrain)
+		if fits := err == nil; fits != tc.fits {
+			t.Errorf("%s: CheckSize = %v, want fits %v (estimate %.2f GiB)", tc.name, err, tc.fits, c.TrialBytes(tc.d, 10, tc.nTrain)/(1<<30))
+		}
+		if err != nil && !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("%s: %v does not wrap ErrInvalidConfig", tc.name, err)
+		}
+	}
+	c := small
+	f32 := c.TrialBytes(784, 10, 9000)
+	c.Precision = Float64
+	if f64 := c.TrialBytes(784, 10, 9000); !(f64 > f32) {
+		t.Errorf("float64 estimate %g is not above float32's %g", f64, f32)
+	}
+}
