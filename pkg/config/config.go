@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sweep-ml/sweep/internal/detmath"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
@@ -268,7 +268,7 @@ func (o DataOverride) IsZero() bool {
 func (st *Stage) DescribeRange(name string, rg Range) string {
 	for _, d := range st.Space {
 		if d.Name == name && d.Kind.Log() {
-			return fmt.Sprintf("10^[%.3g, %.3g] (%.2e to %.2e)", rg.Lo, rg.Hi, math.Pow(10, rg.Lo), math.Pow(10, rg.Hi))
+			return fmt.Sprintf("10^[%.3g, %.3g] (%.2e to %.2e)", rg.Lo, rg.Hi, detmath.Pow10(rg.Lo), detmath.Pow10(rg.Hi))
 		}
 	}
 	return fmt.Sprintf("[%.4g, %.4g]", rg.Lo, rg.Hi)

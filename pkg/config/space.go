@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/sweep-ml/sweep/internal/detmath"
 )
 
 // DimKind is how a dimension of a space is given and sampled.
@@ -156,7 +158,7 @@ func (d Dimension) Extremes() (lo, hi float64, ok bool) {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	case Log10:
-		lo, hi = math.Pow(10, d.Lo), math.Pow(10, d.Hi)
+		lo, hi = detmath.Pow10(d.Lo), detmath.Pow10(d.Hi) // as the samplers compute them
 	default:
 		lo, hi = d.Lo, d.Hi
 	}

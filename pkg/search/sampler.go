@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/sweep-ml/sweep/internal/detmath"
 	"github.com/sweep-ml/sweep/pkg/config"
 )
 
@@ -121,7 +122,7 @@ func axes(st *config.Stage, refined map[string]config.Range) ([]axis, error) {
 			}
 			a.lo, a.hi = r.Lo, r.Hi
 		case d.Kind == config.LogUniform:
-			a.lo, a.hi, a.vlo, a.vhi = log10(d.Lo), log10(d.Hi), d.Lo, d.Hi
+			a.lo, a.hi, a.vlo, a.vhi = detmath.Log10(d.Lo), detmath.Log10(d.Hi), d.Lo, d.Hi
 		}
 		axes = append(axes, a)
 	}
@@ -132,7 +133,7 @@ func axes(st *config.Stage, refined map[string]config.Range) ([]axis, error) {
 func (a axis) value(u float64) float64 {
 	v := u
 	if a.kind.Log() {
-		v = pow10(u) // not math.Pow, whose bits depend on the CPU (mathfn.go)
+		v = detmath.Pow10(u) // not math.Pow, whose bits depend on the CPU
 	}
 	v = min(max(v, a.vlo), a.vhi)
 	if a.integer {

@@ -3,6 +3,7 @@ package search
 import (
 	"math"
 
+	"github.com/sweep-ml/sweep/internal/detmath"
 	"github.com/sweep-ml/sweep/pkg/config"
 )
 
@@ -16,7 +17,7 @@ func RefineRange(values []float64, kind config.DimKind, margin float64) config.R
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, v := range values {
 		if kind.Log() {
-			v = log10(v) // not math.Log10 (mathfn.go)
+			v = detmath.Log10(v) // not math.Log10, whose bits depend on the CPU
 		}
 		lo, hi = math.Min(lo, v), math.Max(hi, v)
 	}

@@ -1,25 +1,21 @@
-package search
+package detmath
 
-import (
-	"math"
-
-	"github.com/sweep-ml/sweep/internal/detmath"
-)
+import "math"
 
 // The samplers map exponents to values (lambda = 10^u) and refine ranges
 // back (log10 of the top trials' values). Sampled values are trial
 // settings, so they enter trial ids and must not depend on the CPU:
 // math.Pow and math.Log10 do, through math.Exp (amd64 assembly that takes
 // another path without FMA, other assembly on arm64) and math.Log (amd64
-// assembly; portable Go that gc fuses on arm64). pow10 and log10 are
+// assembly; portable Go that gc fuses on arm64). Pow10 and Log10 are
 // math.Pow(10, u) and math.Log10 as amd64 computes them with FMA, where
 // every existing sweep was planned, written out in Go: math.FMA where the
 // assembly fuses, an explicit conversion where it rounds. So they give
 // those bits on every CPU and every stored trial keeps its id.
 
-// pow10 is math.Pow(10, u): Go's pow for x = 10, with exp below in place
+// Pow10 is math.Pow(10, u): Go's pow for x = 10, with exp below in place
 // of math.Exp and Ln10 for math.Log(10), which rounds to it.
-func pow10(u float64) float64 {
+func Pow10(u float64) float64 {
 	switch {
 	case u == 0:
 		return 1
@@ -51,7 +47,7 @@ func pow10(u float64) float64 {
 		}
 		a1 = exp(float64(yf * math.Ln10)) // math.Log(10) is Ln10 rounded
 	}
-	a1, ae := detmath.PowLoop(a1, 10, int64(yi))
+	a1, ae := PowLoop(a1, 10, int64(yi))
 	if u < 0 {
 		a1 = 1 / a1
 		ae = -ae
@@ -111,8 +107,8 @@ func exp(x float64) float64 {
 	return float64(x * math.Float64frombits(1<<52))
 }
 
-// log10 is math.Log10 for the positive normal numbers the samplers pass
+// Log10 is math.Log10 for the positive normal numbers the samplers pass
 // it: math.Log (amd64's assembly, which detmath.Log matches) times 1/ln10.
-func log10(x float64) float64 {
-	return float64(detmath.Log(x) * (1 / math.Ln10))
+func Log10(x float64) float64 {
+	return float64(Log(x) * (1 / math.Ln10))
 }
