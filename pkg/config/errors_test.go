@@ -177,6 +177,8 @@ func TestFieldErrors(t *testing.T) {
 			`config: c.yaml:5: search.stages[0].space: space beside lr_range: a range stage is one training and samples nothing`},
 		{"lr_range with best", stages("    - name: a\n    - name: r\n      best: 1\n      lr_range: {}\n"),
 			`config: c.yaml:5: search.stages[1].best: best beside lr_range: a range stage is one training and samples nothing`},
+		{"lr_range with halving", stages("    - name: r\n      lr_range: {}\n      halving: {min_cycles: 1, eta: 2}\n"),
+			`config: c.yaml:5: search.stages[0].halving: halving beside lr_range: a range stage is one training and samples nothing`},
 		{"lr_range with seeds", stages("    - name: r\n      lr_range: {}\n      seeds: 2\n"),
 			`config: c.yaml:5: search.stages[0].seeds: seeds beside lr_range: a range stage is one training and samples nothing`},
 		{"lr_range with its own eta_max", stages("    - name: r\n      lr_range: {}\n      training: {eta_max: 0.1}\n"),

@@ -62,17 +62,12 @@ func (c Config) checkRange(st *Stage) error {
 	beside := func(key string) error {
 		return c.errorf(st.path()+"."+key, "%s beside lr_range: a range stage is one training and samples nothing", key)
 	}
+	if key := st.samplingKey(); key != "" {
+		return beside(key)
+	}
 	switch {
 	case st.Best != 0:
 		return beside("best")
-	case st.Sampler != "":
-		return beside("sampler")
-	case st.Trials != 0:
-		return beside("trials")
-	case len(st.Space) > 0:
-		return beside("space")
-	case st.Refine != nil:
-		return beside("refine")
 	case st.Seeds != 1:
 		return beside("seeds")
 	}

@@ -109,18 +109,10 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 		beside := func(key string) error {
 			return c.errorf(at(key), "best beside %s: a best stage retrains earlier configurations and samples none", key)
 		}
-		switch {
-		case st.Sampler != "":
-			return beside("sampler")
-		case st.Trials != 0:
-			return beside("trials")
-		case len(st.Space) > 0:
-			return beside("space")
-		case st.Refine != nil:
-			return beside("refine")
-		case st.Halving != nil:
-			return beside("halving")
-		case st.Index == 0:
+		if key := st.samplingKey(); key != "" {
+			return beside(key)
+		}
+		if st.Index == 0 {
 			return c.errorf(at("best"), "the first stage has no earlier configurations to take the best of")
 		}
 	} else {
@@ -305,4 +297,23 @@ func gridSize(space []Dimension, trials int) float64 {
 		}
 	}
 	return n
+}
+
+// samplingKey is the first key of st that only a sampling stage may set
+// (sampler, trials, space, refine, halving), or "" if it sets none: best
+// and range stages, which sample nothing, refuse every one of them.
+func (st *Stage) samplingKey() string {
+	switch {
+	case st.Sampler != "":
+		return "sampler"
+	case st.Trials != 0:
+		return "trials"
+	case len(st.Space) > 0:
+		return "space"
+	case st.Refine != nil:
+		return "refine"
+	case st.Halving != nil:
+		return "halving"
+	}
+	return ""
 }

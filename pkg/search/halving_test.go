@@ -151,26 +151,10 @@ func TestRungTrainingIsAPrefix(t *testing.T) {
 // status and cycles trained.
 func stageLists(t *testing.T, path string) (map[string][]string, map[string]store.Trial) {
 	t.Helper()
-	db, err := store.Open(path, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	stages, err := db.Stages()
-	if err != nil {
-		t.Fatal(err)
-	}
+	stages, trials := readStages(t, path)
 	lists := map[string][]string{}
-	for _, st := range stages {
-		lists[st.Name] = st.TrialIDs
-	}
-	trials := map[string]store.Trial{}
-	err = db.ForEachTrial(func(tr store.Trial) error {
-		trials[tr.ID] = tr
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	for name, st := range stages {
+		lists[name] = st.TrialIDs
 	}
 	return lists, trials
 }

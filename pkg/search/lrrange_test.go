@@ -128,19 +128,10 @@ search:
 
 // rangeState is what a range sweep stored: every trial's bits, the range
 // stage's derived values and the stages' trial lists.
-func rangeState(t *testing.T, path string) (map[string]outcome, []store.Stage) {
+func rangeState(t *testing.T, path string) (map[string]outcome, map[string]store.Stage) {
 	t.Helper()
-	out := outcomes(t, path)
-	db, err := store.Open(path, store.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	stages, err := db.Stages()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out, stages
+	stages, _ := readStages(t, path)
+	return outcomes(t, path), stages
 }
 
 func TestRangeStageFeedsLaterStages(t *testing.T) {
@@ -250,10 +241,10 @@ func TestRangeResumeAfterCancelIsExact(t *testing.T) {
 			if len(gotStages) != len(wantStages) {
 				t.Fatalf("%d stages, want %d", len(gotStages), len(wantStages))
 			}
-			for i := range wantStages {
-				if string(gotStages[i].Derived) != string(wantStages[i].Derived) || fmt.Sprint(gotStages[i].TrialIDs) != fmt.Sprint(wantStages[i].TrialIDs) {
-					t.Errorf("stage %s: derived %s trials %v, want %s %v", wantStages[i].Name,
-						gotStages[i].Derived, gotStages[i].TrialIDs, wantStages[i].Derived, wantStages[i].TrialIDs)
+			for name, w := range wantStages {
+				g := gotStages[name]
+				if string(g.Derived) != string(w.Derived) || fmt.Sprint(g.TrialIDs) != fmt.Sprint(w.TrialIDs) {
+					t.Errorf("stage %s: derived %s trials %v, want %s %v", name, g.Derived, g.TrialIDs, w.Derived, w.TrialIDs)
 				}
 			}
 		})
