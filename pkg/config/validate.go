@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -24,6 +25,9 @@ func (c Config) Validate() error {
 	// current directory; --db is the way to put it elsewhere.
 	if strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
 		return c.errorf("name", "%q is not a plain file name (it names the database NAME.db; use --db for another directory)", c.Name)
+	}
+	if !printable(c.Name) {
+		return c.errorf("name", "%q contains a control character", c.Name)
 	}
 	if err := c.checkData(c.Data, func(key string) string { return "data." + key }); err != nil {
 		return err
@@ -46,6 +50,8 @@ func (c Config) Validate() error {
 			return c.errorf(path+".name", "must not be empty")
 		case dup:
 			return c.errorf(path+".name", "duplicate stage name %q (also search.stages[%d])", st.Name, prev)
+		case !printable(st.Name):
+			return c.errorf(path+".name", "%q contains a control character", st.Name)
 		}
 		first[st.Name] = i
 		if err := c.checkStage(st, first); err != nil {
@@ -316,4 +322,10 @@ func (st *Stage) samplingKey() string {
 		return "halving"
 	}
 	return ""
+}
+
+// printable reports whether a name has no control characters: names reach
+// terminals, tables and file names (plots) verbatim.
+func printable(name string) bool {
+	return !strings.ContainsFunc(name, unicode.IsControl)
 }
