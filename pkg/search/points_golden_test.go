@@ -3,6 +3,7 @@ package search
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -40,13 +41,7 @@ func TestPointsGolden(t *testing.T) {
 		}
 		for i, p := range pts {
 			fmt.Fprintf(&b, "%s %d", tc.sampler, i)
-			for _, name := range slices.Sorted(func(yield func(string) bool) {
-				for k := range p {
-					if !yield(k) {
-						return
-					}
-				}
-			}) {
+			for _, name := range slices.Sorted(maps.Keys(p)) {
 				fmt.Fprintf(&b, " %s=%s", name, strconv.FormatFloat(p[name], 'x', -1, 64))
 			}
 			tc := train.DefaultConfig()
