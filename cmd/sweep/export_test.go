@@ -219,13 +219,14 @@ func TestDashIsStandardOutput(t *testing.T) {
 	}
 }
 
-// TestExportAnyStageName runs a sweep whose stage name holds control
-// characters, quotes, a comma and a newline, and reads its exports back
-// with encoding/csv and encoding/json.
+// TestExportAnyStageName runs a sweep whose stage name holds quotes, a
+// comma, a semicolon and non-ASCII letters (config refuses control
+// characters), and reads its exports back with encoding/csv and
+// encoding/json.
 func TestExportAnyStageName(t *testing.T) {
-	const name = "bell\a, \"del\"\x7f\nnext\tline"
+	const name = "bell, \"del\"; ünï — code"
 	dir := t.TempDir()
-	cfg := strings.Replace(tinySweep, "- name: coarse", `- name: "bell\a, \"del\"\x7f\nnext\tline"`, 1)
+	cfg := strings.Replace(tinySweep, "- name: coarse", `- name: "bell, \"del\"; ünï — code"`, 1)
 	writeFile(t, filepath.Join(dir, "tiny.yaml"), []byte(cfg))
 	mustSweep(t, dir, "run", "tiny.yaml")
 
