@@ -186,7 +186,7 @@ func (r *Runner) SweepRecord() (store.Sweep, error) {
 
 // Prepare makes db ready to run this config: a new database gets the sweep
 // record; an existing one must hold trials of this numerics version (see
-// checkVersion) and the same data set. Trials a killed
+// checkVersion), the same data set and the same stored stages. Trials a killed
 // process left running become pending again, to resume from their
 // checkpoints.
 func (r *Runner) Prepare(db *store.DB) error {
@@ -229,6 +229,11 @@ func (r *Runner) Prepare(db *store.DB) error {
 			}
 			return fmt.Errorf("search: %w: %s differs from what %s was trained on; restore the data, or start a new sweep with another --db",
 				ErrDataChanged, what, db.Path())
+		}
+		// A stored stage the config changes is refused now, before the
+		// stages ahead of it train and before anything is written.
+		if _, err := r.Plan(db); err != nil {
+			return err
 		}
 		if err := recordNumerics(db, existing); err != nil {
 			return err

@@ -66,7 +66,7 @@ func sweepRun(ctx context.Context, t testing.TB, cfg config.Config, path string,
 	}
 	defer db.Close()
 	if err := r.Prepare(db); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	return r.Run(ctx, db)
 }
