@@ -825,3 +825,22 @@ func TestInterruptAndResume(t *testing.T) {
 		}
 	})
 }
+
+// sweep init names each config after its file, so that two starter configs
+// in one directory keep two databases; standard output keeps my-sweep.
+func TestInitNamesTheSweepAfterItsFile(t *testing.T) {
+	dir := t.TempDir()
+	for file, want := range map[string]string{"exp-a.yaml": `name: "exp-a"`, "sweep.yml": `name: "sweep"`} {
+		mustSweep(t, dir, "init", file)
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want+" ") || !strings.Contains(string(b), strings.TrimSuffix(file, filepath.Ext(file))+".db unless") {
+			t.Errorf("%s does not start with %s naming its database:\n%.200s", file, want, b)
+		}
+	}
+	if out := mustSweep(t, dir, "init", "-").stdout; !strings.Contains(out, `name: "my-sweep"`) {
+		t.Errorf("init - names the sweep otherwise:\n%.300s", out)
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -24,8 +26,9 @@ func newInitCmd() *cobra.Command {
 		Use:   "init [FILE]",
 		Short: "Write a commented starter config (coarse, fine and final stages)",
 		Long: `Write a commented starter config with a coarse, a fine and a final stage to
-FILE (default sweep.yaml; "-" for standard output). With --data embedded (the
-default) it runs as is; idx and cifar10 need the data where the comment says.
+FILE (default sweep.yaml; "-" for standard output), named after FILE (x.yaml
+makes the sweep x, stored in x.db). With --data embedded (the default) it runs
+as is; idx and cifar10 need the data where the comment says.
 
 Settings of the model and training sections (and of a stage's overrides),
 with their defaults:
@@ -51,7 +54,13 @@ with their defaults:
 }
 
 func runInit(ctx context.Context, opts initOptions) error {
-	raw, err := config.Starter(opts.data)
+	// The config is named after its file, so that two configs in one
+	// directory get two databases.
+	name := strings.TrimSuffix(filepath.Base(opts.file), filepath.Ext(opts.file))
+	if opts.file == "-" || config.CheckName(name) != nil {
+		name = ""
+	}
+	raw, err := config.Starter(opts.data, name)
 	if err != nil {
 		return usageError{err}
 	}

@@ -83,7 +83,7 @@ func TestTableCoversTrainConfig(t *testing.T) {
 // config, the resolved config and a trial's settings, round-trips through
 // the encoding, and is searchable exactly when numeric.
 func TestEveryConsumerHasEveryRow(t *testing.T) {
-	starter, err := Starter(SourceEmbedded)
+	starter, err := Starter(SourceEmbedded, "")
 	if err != nil {
 		t.Fatal(err)
 	}

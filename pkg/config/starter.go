@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -8,10 +9,16 @@ import (
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
-// Starter returns a commented config for source (embedded, idx or
-// cifar10) with a coarse, a fine and a final stage, ready to run once the
-// data is where its comment says.
-func Starter(source string) ([]byte, error) {
+// Starter returns a commented config named name ("" is my-sweep) for
+// source (embedded, idx or cifar10) with a coarse, a fine and a final
+// stage, ready to run once the data is where its comment says.
+func Starter(source, name string) ([]byte, error) {
+	if name == "" {
+		name = "my-sweep"
+	}
+	if err := CheckName(name); err != nil {
+		return nil, err
+	}
 	var data string
 	switch source {
 	case SourceEmbedded, "":
@@ -33,7 +40,13 @@ func Starter(source string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("config: no starter config for data source %q (want embedded, idx or cifar10)", source)
 	}
-	out := strings.Replace(starterTemplate, "{{data}}", data, 1)
+	quoted, err := json.Marshal(name) // a JSON string is a YAML double-quoted scalar
+	if err != nil {
+		return nil, fmt.Errorf("config: name: %w", err)
+	}
+	head := fmt.Sprintf("name: %-24s# the database is %s.db unless --db says otherwise", quoted, name)
+	out := strings.Replace(starterTemplate, "{{name}}", head, 1)
+	out = strings.Replace(out, "{{data}}", data, 1)
 	return []byte(strings.Replace(out, "{{settings}}", starterSettings(), 1)), nil
 }
 
@@ -89,7 +102,7 @@ const starterTemplate = `# A sweep over the L2 penalty lambda of a two-layer net
 #   sweep run THIS_FILE           train (again: resume)
 #   sweep run THIS_FILE --plan    list the trials without training
 #   sweep report                  rank the results
-name: my-sweep                # the database is my-sweep.db unless --db says otherwise
+{{name}}
 seed: 111                     # initial weights and samplers; same seed, same results
 
 {{data}}

@@ -8,7 +8,7 @@ import (
 // Every starter config parses and validates as written, with three stages.
 func TestStarterConfigsAreValid(t *testing.T) {
 	for _, source := range []string{SourceEmbedded, SourceIDX, SourceCIFAR10} {
-		raw, err := Starter(source)
+		raw, err := Starter(source, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +23,7 @@ func TestStarterConfigsAreValid(t *testing.T) {
 			t.Fatalf("%s: parsed as source %q with %d stages", source, cfg.Data.Source, len(cfg.Search.Stages))
 		}
 	}
-	if _, err := Starter("mnist"); err == nil {
+	if _, err := Starter("mnist", ""); err == nil {
 		t.Fatal("Starter accepted an unknown source")
 	}
 }

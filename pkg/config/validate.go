@@ -18,16 +18,8 @@ const MaxTrials = 1_000_000
 // the bounds of every space, so that a sweep fails before it trains. It
 // returns the first problem as a *FieldError.
 func (c Config) Validate() error {
-	if c.Name == "" {
-		return c.errorf("name", "must not be empty")
-	}
-	// The name is the default database file name, NAME.db in the
-	// current directory; --db is the way to put it elsewhere.
-	if strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
-		return c.errorf("name", "%q is not a plain file name (it names the database NAME.db; use --db for another directory)", c.Name)
-	}
-	if !printable(c.Name) {
-		return c.errorf("name", "%q contains a control character", c.Name)
+	if err := c.checkName(); err != nil {
+		return err
 	}
 	if err := c.checkData(c.Data, func(key string) string { return "data." + key }); err != nil {
 		return err
@@ -322,6 +314,25 @@ func (st *Stage) samplingKey() string {
 		return "halving"
 	}
 	return ""
+}
+
+// CheckName reports whether name can name a sweep (and its database
+// file NAME.db).
+func CheckName(name string) error { return Config{Name: name}.checkName() }
+
+func (c Config) checkName() error {
+	if c.Name == "" {
+		return c.errorf("name", "must not be empty")
+	}
+	// The name is the default database file name, NAME.db in the
+	// current directory; --db is the way to put it elsewhere.
+	if strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
+		return c.errorf("name", "%q is not a plain file name (it names the database NAME.db; use --db for another directory)", c.Name)
+	}
+	if !printable(c.Name) {
+		return c.errorf("name", "%q contains a control character", c.Name)
+	}
+	return nil
 }
 
 // printable reports whether a name has no control characters: names reach

@@ -215,8 +215,8 @@ func (r *Runner) Prepare(db *store.DB) error {
 			changed := r.base.Info.ChangedFiles(old)
 			if len(changed) > 0 && len(changed) == len(old)+len(r.base.Info.Files) {
 				// No file in common: the config reads another data set, most
-				// often because two configs share a name (sweep init's are
-				// all "my-sweep"), so the database's files are the clue.
+				// often because two configs share a name (a copied config
+				// keeps it), so the database's files are the clue.
 				was := make([]string, len(old))
 				for i, f := range old {
 					was[i] = f.Path
