@@ -82,7 +82,10 @@ func publish(tmp, path string, replace bool) error {
 	if !replace {
 		err := os.Link(tmp, path)
 		if err == nil {
-			return os.Remove(tmp)
+			if err := os.Remove(tmp); err != nil {
+				return fmt.Errorf("atomicfile: %s is written but its temporary file stays: %w", path, err)
+			}
+			return nil
 		}
 		if errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("atomicfile: %s: %w", path, fs.ErrExist)

@@ -44,7 +44,12 @@ func CreateFile(path string, force bool, fn func(w io.Writer) error) error {
 		// It appeared after checkDest looked.
 		return fmt.Errorf("report: %s already exists; use --force to overwrite it", path)
 	case fnErr == nil && errors.Is(err, atomicfile.ErrNotRegular):
-		return checkDest(path, force)
+		// Something that is not a regular file appeared after checkDest
+		// looked; nothing was written, even if it is gone again.
+		if err := checkDest(path, force); err != nil {
+			return err
+		}
+		return fmt.Errorf("report: %s changed while it was written; nothing was written, try again", path)
 	}
 	return fmt.Errorf("report: write %s: %w", path, err)
 }
