@@ -82,3 +82,12 @@ func checkProposed(points []map[string]float64) error {
 	}
 	return nil
 }
+
+// TPERound is the round of point i of the stage: TPE.Round on a tpe
+// stage, 0 on any other.
+func (st *Stage) TPERound(i int) int {
+	if st.TPE == nil {
+		return 0
+	}
+	return st.TPE.Round(i)
+}
