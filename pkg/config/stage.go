@@ -26,6 +26,10 @@ type Derived struct {
 	// coordinates in [0, 1) of each dimension's sampling range, by
 	// setting name: the planner maps them as it maps sobol's.
 	Proposed []map[string]float64 `json:"proposed,omitempty"`
+	// Startup is the number of a tpe stage's first trials that train its
+	// startup points (on a halving stage, at its first rung), which a plot
+	// tells apart from the proposed ones.
+	Startup int `json:"startup,omitempty"`
 }
 
 // MarshalJSON writes ranges as [lo, hi] pairs.
@@ -70,6 +74,9 @@ func DecodeDerived(b []byte) (Derived, error) {
 	// key would read as 0.
 	if r := d.Rates; r != nil && !(r.EtaMin > 0 && r.EtaMax >= r.EtaMin) {
 		return Derived{}, fmt.Errorf("%w: derived values: rates: expected 0 < eta_min <= eta_max, got %s", ErrEncoding, b)
+	}
+	if d.Startup < 0 {
+		return Derived{}, fmt.Errorf("%w: derived values: startup: expected a count, got %d", ErrEncoding, d.Startup)
 	}
 	if err := checkProposed(d.Proposed); err != nil {
 		return Derived{}, fmt.Errorf("%w: derived values: %w", ErrEncoding, err)

@@ -213,7 +213,7 @@ func TestDerivedRoundTrips(t *testing.T) {
 		{Ranges: map[string]Range{"lambda": {Lo: -4.25, Hi: -2.75}, "gamma": {Lo: 0.1, Hi: 1e-300}}, From: []string{"a", "b"}},
 		{Sources: []string{"x"}},
 		{Rates: &RangeRates{EtaMin: 1.2345678901234567e-05, EtaMax: 0.1}},
-		{Proposed: []map[string]float64{{"lambda": 0.1234567890123456, "hidden": 0}, {"lambda": 0.9999999999999999, "hidden": 0.5}}},
+		{Proposed: []map[string]float64{{"lambda": 0.1234567890123456, "hidden": 0}, {"lambda": 0.9999999999999999, "hidden": 0.5}}, Startup: 3},
 	} {
 		b, err := EncodeDerived(d)
 		if err != nil {
@@ -231,7 +231,7 @@ func TestDerivedRoundTrips(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"rates":{"eta_min":1}}`, `{"rates":{"eta_min":1,"eta_max":2,"eta":3}}`, `{"rates":[1,2]}`, `{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`,
-		`{"proposed":[{"lambda":1}]}`, `{"proposed":[{"lambda":-0.1}]}`, `{"proposed":{"lambda":0.5}}`, `{"proposed":[{"lambda":"0.5"}]}`} {
+		`{"proposed":[{"lambda":1}]}`, `{"proposed":[{"lambda":-0.1}]}`, `{"proposed":{"lambda":0.5}}`, `{"proposed":[{"lambda":"0.5"}]}`, `{"startup":-1}`, `{"startup":1.5}`} {
 		if _, err := DecodeDerived([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
 			t.Errorf("%s: got %v, want an ErrEncoding", bad, err)
 		}

@@ -212,6 +212,14 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			})
 		}
 	}
+	if st.TPE != nil {
+		plan.Derived.Startup = 0
+		for _, t := range plan.Trials {
+			if t.Round == 0 {
+				plan.Derived.Startup++
+			}
+		}
+	}
 	if hasStored {
 		if err := checkDecisionsUnchanged(st, stored); err != nil {
 			return nil, err

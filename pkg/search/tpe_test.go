@@ -104,6 +104,9 @@ func TestTPEStage(t *testing.T) {
 		t.Fatalf("stage t lists %d trials, want 10", len(ts.TrialIDs))
 	}
 	d := derivedOf(t, ts)
+	if d.Startup != 4 {
+		t.Errorf("stage t: derived startup %d, want its 4 startup trials", d.Startup)
+	}
 	if len(d.Proposed) != 6 {
 		t.Fatalf("stage t stored %d proposals, want 6 (two rounds of 3)", len(d.Proposed))
 	}
