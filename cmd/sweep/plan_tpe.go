@@ -33,11 +33,18 @@ func writeRounds(w io.Writer, ps search.PlannedStage) {
 		}
 	}
 	known := min(tp.Startup, st.Trials) + min(len(ps.Plan.Derived.Proposed), st.Trials-min(tp.Startup, st.Trials))
+	for len(rounds) <= tp.Round(known-1) { // rounds whose points all repeat earlier trials
+		rounds = append(rounds, count{})
+	}
 	before := 0
 	for k, c := range rounds {
 		what := fmt.Sprintf("round %d: decided, %s proposed from the %s before it", k, plural(min(tp.Batch, st.Trials-tp.Startup-(k-1)*tp.Batch), "point"), plural(before, "result"))
 		if k == 0 {
 			what = fmt.Sprintf("round 0 (startup): sobol's first %s", plural(min(tp.Startup, st.Trials), "point"))
+		}
+		if c.trials == 0 {
+			fmt.Fprintf(w, "  %s; they repeat earlier trials\n", what)
+			continue
 		}
 		fmt.Fprintf(w, "  %s; %d of %s finished\n", what, c.finished, plural(c.trials, "trial"))
 		before += c.trials

@@ -51,8 +51,9 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		}
 		units = append(units, u)
 	}
+	var ids [][]string // the trials of each point in units, as far as computed
 	for len(units) < st.Trials {
-		ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, axes, units)
+		ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, axes, units, &ids)
 		if err != nil {
 			return nil, err
 		}
@@ -78,12 +79,10 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 // stage's at its first rung), then the diverged and failed ones, worst, in
 // stage order; complete counts the former. ok is false while any trial is
 // not stored or not finished. Seeds of a point are results of their own,
-// and a trial that two points share counts once.
-func (r *Runner) tpeResults(st *config.Stage, cfg config.Config, data *Data, h *history, axes []axis, units [][]float64) (ranked [][]float64, complete int, ok bool, err error) {
-	var done []store.Trial
-	var worst [][]float64
-	pos := map[string]int{}
-	for i, u := range units {
+// and a trial that two points share counts once. ids caches the trial ids
+// of the points across calls.
+func (r *Runner) tpeResults(st *config.Stage, cfg config.Config, data *Data, h *history, axes []axis, units [][]float64, ids *[][]string) (ranked [][]float64, complete int, ok bool, err error) {
+	for _, u := range units[len(*ids):] {
 		tc, err := cfg.TrainConfig(st, pointAt(axes, u))
 		if err != nil {
 			return nil, 0, false, err
@@ -91,12 +90,22 @@ func (r *Runner) tpeResults(st *config.Stage, cfg config.Config, data *Data, h *
 		if st.Halving != nil {
 			tc.Cycles = st.Halving.Rungs(tc.Cycles)[0]
 		}
+		var point []string
 		for j := range max(1, st.Seeds) {
 			tc.Seed = SeedStream(r.cfg.Seed, j)
 			id, err := TrialID(tc, data.Info.Fingerprint)
 			if err != nil {
 				return nil, 0, false, err
 			}
+			point = append(point, id)
+		}
+		*ids = append(*ids, point)
+	}
+	var done []store.Trial
+	var worst [][]float64
+	pos := map[string]int{}
+	for i, u := range units {
+		for _, id := range (*ids)[i] {
 			if _, dup := pos[id]; dup {
 				continue
 			}
