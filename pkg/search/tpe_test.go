@@ -347,3 +347,68 @@ func TestProposeRound(t *testing.T) {
 		t.Errorf("proposeRound is not a function of its inputs: %v, then %v", out, again)
 	}
 }
+
+// tpeResults ranks complete trials by their metrics (a halving stage's
+// promoted and pruned ones alike), then diverged and failed ones as the
+// worst, in stage order; a round is undecided while any trial is pending
+// or not stored.
+func TestTPEResults(t *testing.T) {
+	cfg := parseConfig(t, tpeSweep)
+	r, err := NewRunner(t.Context(), cfg, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := &r.cfg.Search.Stages[0]
+	data, err := r.stageData(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ax, err := axes(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, err := sobolUnits(st, r.cfg.Seed, ax, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids [][]string
+	h := &history{stages: map[string]store.Stage{}, trials: map[string]store.Trial{}}
+	if _, _, ok, err := r.tpeResults(st, cfg, data, h, ax, units, &ids); ok || err != nil {
+		t.Fatalf("decided with no trial stored (%v)", err)
+	}
+	acc := func(x float64) *float64 { return &x }
+	statuses := []store.Status{store.Diverged, store.Done, store.Failed, store.Pruned, store.Promoted, store.Done}
+	accs := []float64{0, 0.5, 0, 0.7, 0.6, 0.5}
+	for i, s := range statuses {
+		tr := store.Trial{ID: ids[i][0], Status: s}
+		if s.Complete() {
+			tr.Final = store.Metrics{ValAccuracy: acc(accs[i]), ValCost: acc(1 - accs[i])}
+		}
+		h.trials[tr.ID] = tr
+	}
+	pending := h.trials[ids[5][0]]
+	pending.Status = store.Pending
+	h.trials[ids[5][0]] = pending
+	if _, _, ok, _ := r.tpeResults(st, cfg, data, h, ax, units, &ids); ok {
+		t.Fatal("decided while a trial is pending")
+	}
+	h.trials[ids[5][0]] = store.Trial{ID: ids[5][0], Status: store.Done, Final: store.Metrics{ValAccuracy: acc(0.5), ValCost: acc(0.5)}}
+	ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, ax, units, &ids)
+	if err != nil || !ok {
+		t.Fatalf("undecided with every trial finished: %v", err)
+	}
+	// 3 (0.7), 4 (0.6), then 1 and 5 (0.5, equal cost: by id), then 0 and 2.
+	tie := []int{1, 5}
+	if ids[5][0] < ids[1][0] {
+		tie = []int{5, 1}
+	}
+	want := append(append([]int{3, 4}, tie...), 0, 2)
+	if complete != 4 || len(ranked) != 6 {
+		t.Fatalf("%d ranked, %d complete; want 6 and 4", len(ranked), complete)
+	}
+	for k, i := range want {
+		if !reflect.DeepEqual(ranked[k], units[i]) {
+			t.Errorf("rank %d is not point %d", k, i)
+		}
+	}
+}
