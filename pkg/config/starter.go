@@ -104,6 +104,8 @@ search:
     - name: coarse
       sampler: grid           # grid | random | sobol | tpe
       trials: 8               # grid: points per dimension, ends included
+      # tpe: {startup: 8, batch: 4}    # with sampler: tpe, sobol's first 8 points, then
+      #                                # rounds of 4 proposed from the results before them
       space:
         lambda: {log10: [-5, -1]}        # lambda = 10^u, u in [-5, -1]
     - name: fine
