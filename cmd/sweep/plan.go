@@ -65,10 +65,14 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 				st.DescribeRange(name, ps.Plan.Derived.Ranges[name]), len(ps.Plan.Derived.From), st.After)
 		}
 		writeRungs(w, ps.Plan)
+		writeRounds(w, ps)
 		names := report.ParamNames(ps.Plan.Trials, func(t search.PlannedTrial) map[string]float64 { return t.Params })
-		halving := st.Halving != nil
+		halving, tpe := st.Halving != nil, st.TPE != nil
 		if halving {
 			names = append([]string{"cycles"}, names...)
+		}
+		if tpe {
+			names = append([]string{"round"}, names...)
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "  #\tid\tstored\t%s\n", strings.Join(names, "\t"))
@@ -82,11 +86,14 @@ func writePlan(w io.Writer, stages []search.PlannedStage) error {
 			}
 			cells := make([]string, len(names))
 			for i, name := range names {
-				if halving && i == 0 {
+				switch {
+				case tpe && name == "round":
+					cells[i] = fmt.Sprint(t.Round)
+				case halving && name == "cycles":
 					cells[i] = fmt.Sprint(t.Config.Cycles)
-					continue
+				default:
+					cells[i] = report.FormatParam(name, t.Params[name])
 				}
-				cells[i] = report.FormatParam(name, t.Params[name])
 			}
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\n", t.Index+1, report.ShortID(t.ID), stored, strings.Join(cells, "\t"))
 		}
@@ -114,6 +121,9 @@ func stageSummary(st *config.Stage) string {
 	}
 	if h := st.Halving; h != nil {
 		parts = append(parts, fmt.Sprintf("halving from %s by %d", plural(h.MinCycles, "cycle"), h.Eta))
+	}
+	if tp := st.TPE; tp != nil {
+		parts = append(parts, fmt.Sprintf("%d startup points, then rounds of %d", tp.Startup, tp.Batch))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -9,7 +9,8 @@ import (
 
 // writeRungs says how many trials reach each rung of a halving stage: the
 // number planned where the rung below is decided, the most that can reach
-// it (ceil(n/eta) of the rung below) where it is not.
+// it (ceil(n/eta) of the rung below) where it is not. A tpe stage's first
+// rung counts its points still to be proposed too.
 func writeRungs(w io.Writer, plan *search.StagePlan) {
 	h := plan.Stage.Halving
 	if h == nil || len(plan.Rungs) == 0 {
@@ -17,9 +18,17 @@ func writeRungs(w io.Writer, plan *search.StagePlan) {
 	}
 	all := plan.RungCycles
 	n := len(plan.Rungs[0].Trials)
+	// A tpe stage's first rung grows round by round to all its points.
+	points := n
+	if st := plan.Stage; st.TPE != nil {
+		points = max(n, st.Trials*max(1, st.Seeds))
+	}
 	for k, c := range all {
 		var line string
 		switch {
+		case k == 0 && n < points:
+			line = fmt.Sprintf("%d of %d trials known, decided when every round is proposed and finished", n, points)
+			n = points
 		case k < len(plan.Rungs):
 			r := plan.Rungs[k]
 			n = len(r.Trials)

@@ -61,6 +61,8 @@ const (
 	Grid   Sampler = "grid"
 	Random Sampler = "random"
 	Sobol  Sampler = "sobol"
+	// TPESampler proposes points from earlier results (see [TPE]).
+	TPESampler Sampler = "tpe"
 )
 
 // Data sources.
@@ -165,6 +167,8 @@ type Stage struct {
 	Refine  *Refine
 	// Halving, if set, trains the stage by successive halving over cycles.
 	Halving *Halving
+	// TPE holds a tpe stage's options (set exactly when Sampler is tpe).
+	TPE *TPE
 	// LRRange, if set, makes the stage the LR range test.
 	LRRange *LRRange
 	// Training overrides the base training and model settings.

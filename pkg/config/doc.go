@@ -17,7 +17,8 @@
 // naming the file, line and key path; it wraps [ErrInvalid], and also
 // train.ErrInvalidConfig when train found the problem.
 //
-// A stage samples a space (sampler, trials, space, refine), retrains the
+// A stage samples a space (sampler, trials, space, refine; sampler tpe
+// proposes from earlier results in rounds, [TPE]), retrains the
 // best configurations so far (best), or is an LR range test ([LRRange],
 // `lr_range: {min, max, epochs}`), which stands alone in its stage:
 // [Config.RangeConfig] is its one training, and the rates it derives

@@ -66,3 +66,15 @@ func ExampleHalving_Rungs() {
 	// [2 4 8 9]
 	// [1 9]
 }
+
+// The round of each point of a tpe stage: the startup points are round 0,
+// then each batch is one round; trials counts them all.
+func ExampleTPE_Round() {
+	tp := config.TPE{Startup: 3, Batch: 2}
+	for i := range 8 {
+		fmt.Print(tp.Round(i), " ")
+	}
+	fmt.Println()
+	// Output:
+	// 0 0 0 1 1 2 2 3
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ func FuzzParse(f *testing.F) {
 	// The issue's config that passed validation and then panicked.
 	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
 	f.Add("training: {cycles: 10000}\nsearch: {stages: [{name: a, halving: {min_cycles: 1, eta: 10000}}]}\n")
+	f.Add("search: {stages: [{name: t, sampler: tpe, trials: 10000, tpe: {startup: 10000, batch: 10000}, space: {lambda: {log10: [-5, -1]}}}]}\n")
 	f.Add("search: {stages: [{name: r, lr_range: {min: 1e-300, max: 1e300, epochs: 2147483648}, training: {batch_size: 1}}]}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})
@@ -82,12 +84,51 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("stage %s fits with %.0f bytes per trial", st.Name, b)
 			}
 			checkTrialRoundTrip(t, tc)
+			if tp := st.TPE; (tp != nil) != (st.Sampler == TPESampler) ||
+				tp != nil && (tp.Startup < 1 || tp.Startup > st.Trials || st.Trials > MaxTPETrials || tp.Batch < 1 || tp.Batch > MaxTPETrials) {
+				t.Fatalf("stage %s: sampler %s with tpe options %+v over %d trials validated", st.Name, st.Sampler, tp, st.Trials)
+			}
 			if h := st.Halving; h != nil {
 				rungs := h.Rungs(tc.Cycles)
 				if len(rungs) < 2 || len(rungs) > 15 || rungs[len(rungs)-1] != tc.Cycles || !slices.IsSorted(rungs) {
 					t.Fatalf("stage %s: halving %+v over %d cycles gives rungs %v", st.Name, *h, tc.Cycles, rungs)
 				}
 			}
+		}
+	})
+}
+
+// FuzzDecodeDerived: stored derived values decode or fail with ErrEncoding,
+// never panic, and what decodes encodes to bytes that re-encode the same.
+func FuzzDecodeDerived(f *testing.F) {
+	f.Add([]byte(`{"proposed":[{"lambda":0.25,"hidden":0.5}]}`))
+	f.Add([]byte(`{"ranges":{"lambda":[-4,-2]},"from":["a"],"rates":{"eta_min":1e-5,"eta_max":0.1}}`))
+	f.Add([]byte(`{"proposed":[{"lambda":1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := DecodeDerived(b)
+		if err != nil {
+			if !errors.Is(err, ErrEncoding) {
+				t.Fatalf("%q: %v is no ErrEncoding", b, err)
+			}
+			return
+		}
+		for _, p := range d.Proposed {
+			for name, x := range p {
+				if !(x >= 0 && x < 1) {
+					t.Fatalf("%q: decoded a proposed %s of %v", b, name, x)
+				}
+			}
+		}
+		again, err := EncodeDerived(d)
+		if err != nil {
+			t.Fatalf("%q decodes but does not encode: %v", b, err)
+		}
+		back, err := DecodeDerived(again)
+		if err != nil {
+			t.Fatalf("%s does not decode: %v", again, err)
+		}
+		if third, _ := EncodeDerived(back); !bytes.Equal(third, again) {
+			t.Fatalf("%s re-encodes as %s", again, third)
 		}
 	})
 }

@@ -543,6 +543,7 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 				},
 			})
 		}),
+		"tpe":      set("tpe", func(v *yaml.Node, path string) error { return p.tpe(v, path, st) }),
 		"lr_range": set("lr_range", func(v *yaml.Node, path string) error { return p.lrRange(v, path, st) }),
 		"training": set("training", func(v *yaml.Node, path string) error {
 			return p.settings(v, path, "training", st.Training)
@@ -563,6 +564,9 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 		}
 		if !given["trials"] {
 			st.Trials = 1
+		}
+		if st.Sampler == TPESampler && st.TPE == nil {
+			st.TPE = &TPE{Startup: min(8, st.Trials), Batch: 4}
 		}
 	}
 	if !given["seeds"] {

@@ -89,6 +89,9 @@ func stageJSON(st *Stage) (map[string]any, error) {
 	if st.Halving != nil {
 		m["halving"] = map[string]any{"min_cycles": st.Halving.MinCycles, "eta": st.Halving.Eta}
 	}
+	if st.TPE != nil {
+		m["tpe"] = map[string]any{"startup": st.TPE.Startup, "batch": st.TPE.Batch}
+	}
 	for name, v := range st.Training {
 		row, ok := Lookup(name)
 		if !ok {

@@ -21,6 +21,15 @@ type Derived struct {
 	// Rates are what a range stage derived from its history once its
 	// trial finished: every later stage trains with them.
 	Rates *RangeRates `json:"rates,omitempty"`
+	// Proposed are the points a tpe stage proposed after its startup
+	// points, in order (round k is the k-th batch of them), as
+	// coordinates in [0, 1) of each dimension's sampling range, by
+	// setting name: the planner maps them as it maps sobol's.
+	Proposed []map[string]float64 `json:"proposed,omitempty"`
+	// Startup is the number of a tpe stage's first trials that train its
+	// startup points (on a halving stage, at its first rung), which a plot
+	// tells apart from the proposed ones.
+	Startup int `json:"startup,omitempty"`
 }
 
 // MarshalJSON writes ranges as [lo, hi] pairs.
@@ -65,6 +74,12 @@ func DecodeDerived(b []byte) (Derived, error) {
 	// key would read as 0.
 	if r := d.Rates; r != nil && !(r.EtaMin > 0 && r.EtaMax >= r.EtaMin) {
 		return Derived{}, fmt.Errorf("%w: derived values: rates: expected 0 < eta_min <= eta_max, got %s", ErrEncoding, b)
+	}
+	if d.Startup < 0 {
+		return Derived{}, fmt.Errorf("%w: derived values: startup: expected a count, got %d", ErrEncoding, d.Startup)
+	}
+	if err := checkProposed(d.Proposed); err != nil {
+		return Derived{}, fmt.Errorf("%w: derived values: %w", ErrEncoding, err)
 	}
 	return d, nil
 }
@@ -138,6 +153,17 @@ func DecodeStage(b []byte) (Stage, error) {
 			}
 			if err == nil {
 				st.Halving = &Halving{MinCycles: *h.MinCycles, Eta: *h.Eta}
+			}
+		case "tpe":
+			var t struct {
+				Startup *int `json:"startup"`
+				Batch   *int `json:"batch"`
+			}
+			if err = strictDecode(raw, &t); err == nil && (t.Startup == nil || t.Batch == nil) {
+				err = fmt.Errorf("expected startup and batch, got %s", raw)
+			}
+			if err == nil {
+				st.TPE = &TPE{Startup: *t.Startup, Batch: *t.Batch}
 			}
 		case "lr_range":
 			var r struct {

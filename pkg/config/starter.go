@@ -115,8 +115,10 @@ search:
     #   lr_range: {min: 1e-5, max: 1, epochs: 2}  # min to max; the later stages train
     #                         # with the eta_min and eta_max it derives
     - name: coarse
-      sampler: grid           # grid | random | sobol
+      sampler: grid           # grid | random | sobol | tpe
       trials: 8               # grid: points per dimension, ends included
+      # tpe: {startup: 8, batch: 4}    # with sampler: tpe, sobol's first 8 points, then
+      #                                # rounds of 4 proposed from the results before them
       space:
         lambda: {log10: [-5, -1]}        # lambda = 10^u, u in [-5, -1]
     - name: fine

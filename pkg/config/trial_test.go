@@ -123,6 +123,11 @@ search:
       halving: {min_cycles: 1, eta: 2}
       training: {step_size: 1 epoch}
       data: {source: idx, dir: /d, train: [x], test: [y], validation: {files: [v]}}
+    - name: t
+      sampler: tpe
+      trials: 12
+      tpe: {startup: 5, batch: 3}
+      space: {lambda: {log10: [-5, -1]}, batch_size: {choice: [50, 100]}}
     - name: r
       lr_range: {min: 1e-6, max: 0.5, epochs: 3}
       training: {lambda: 0.001}
@@ -190,6 +195,8 @@ search:
 		`{"name":"a","refine":{"top":2}}`,
 		`{"name":"a","halving":{"eta":2}}`,
 		`{"name":"a","halving":{"min_cycles":1,"eta":2,"rungs":3}}`,
+		`{"name":"a","tpe":{"startup":2}}`,
+		`{"name":"a","tpe":{"startup":2,"batch":1,"gamma":0.25}}`,
 		`{"name":"a","lr_range":{"min":1e-5,"max":1}}`,
 		`{"name":"a","lr_range":{"min":1e-5,"max":1,"epochs":2,"points":3}}`,
 		`not json`,
@@ -206,6 +213,7 @@ func TestDerivedRoundTrips(t *testing.T) {
 		{Ranges: map[string]Range{"lambda": {Lo: -4.25, Hi: -2.75}, "gamma": {Lo: 0.1, Hi: 1e-300}}, From: []string{"a", "b"}},
 		{Sources: []string{"x"}},
 		{Rates: &RangeRates{EtaMin: 1.2345678901234567e-05, EtaMax: 0.1}},
+		{Proposed: []map[string]float64{{"lambda": 0.1234567890123456, "hidden": 0}, {"lambda": 0.9999999999999999, "hidden": 0.5}}, Startup: 3},
 	} {
 		b, err := EncodeDerived(d)
 		if err != nil {
@@ -222,7 +230,8 @@ func TestDerivedRoundTrips(t *testing.T) {
 			t.Errorf("%s decodes to %+v, want %+v", b, back, d)
 		}
 	}
-	for _, bad := range []string{`{"rates":{"eta_min":1}}`, `{"rates":{"eta_min":1,"eta_max":2,"eta":3}}`, `{"rates":[1,2]}`, `{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`} {
+	for _, bad := range []string{`{"rates":{"eta_min":1}}`, `{"rates":{"eta_min":1,"eta_max":2,"eta":3}}`, `{"rates":[1,2]}`, `{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`,
+		`{"proposed":[{"lambda":1}]}`, `{"proposed":[{"lambda":-0.1}]}`, `{"proposed":{"lambda":0.5}}`, `{"proposed":[{"lambda":"0.5"}]}`, `{"startup":-1}`, `{"startup":1.5}`} {
 		if _, err := DecodeDerived([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
 			t.Errorf("%s: got %v, want an ErrEncoding", bad, err)
 		}

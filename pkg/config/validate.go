@@ -114,11 +114,14 @@ func (c Config) checkStage(st *Stage, earlier map[string]int) error {
 			return c.errorf(at("best"), "the first stage has no earlier configurations to take the best of")
 		}
 	} else {
-		if st.Sampler != Grid && st.Sampler != Random && st.Sampler != Sobol {
-			return c.errorf(at("sampler"), "must be grid, random or sobol, got %q", st.Sampler)
+		if st.Sampler != Grid && st.Sampler != Random && st.Sampler != Sobol && st.Sampler != TPESampler {
+			return c.errorf(at("sampler"), "must be grid, random, sobol or tpe, got %q", st.Sampler)
 		}
 		if st.Trials < 1 || st.Trials > MaxTrials {
 			return c.errorf(at("trials"), "must be between 1 and %d, got %d", MaxTrials, st.Trials)
+		}
+		if err := c.checkTPE(st); err != nil {
+			return err
 		}
 	}
 	if st.Seeds < 1 || st.Seeds > MaxTrials {
@@ -298,7 +301,7 @@ func gridSize(space []Dimension, trials int) float64 {
 }
 
 // samplingKey is the first key of st that only a sampling stage may set
-// (sampler, trials, space, refine, halving), or "" if it sets none: best
+// (sampler, trials, space, refine, halving, tpe), or "" if it sets none: best
 // and range stages, which sample nothing, refuse every one of them.
 func (st *Stage) samplingKey() string {
 	switch {
@@ -312,6 +315,8 @@ func (st *Stage) samplingKey() string {
 		return "refine"
 	case st.Halving != nil:
 		return "halving"
+	case st.TPE != nil:
+		return "tpe"
 	}
 	return ""
 }

@@ -203,6 +203,15 @@ type sweepPlotData struct {
 	name   string
 	stages []string // in run order
 	rows   []Row    // ranked, best first
+	// startup holds, for each tpe stage, the points (pointKey) of its
+	// startup trials, which the plot tells apart from the proposed ones.
+	startup map[string]map[string]bool
+}
+
+// pointKey identifies a trial's configuration and seed, which a halving
+// stage's trials of one point share at every rung.
+func pointKey(t store.Trial) string {
+	return fmt.Sprintf("%s seed %d", config.FormatParams(t.Params), t.SeedIndex)
 }
 
 func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error) {
@@ -218,9 +227,27 @@ func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error)
 	if err != nil {
 		return sweepPlotData{}, err
 	}
-	d := sweepPlotData{name: sw.Name, rows: rows}
+	d := sweepPlotData{name: sw.Name, rows: rows, startup: map[string]map[string]bool{}}
+	byID := make(map[string]*Row, len(rows))
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
+	}
 	for _, st := range stages {
 		d.stages = append(d.stages, st.Name)
+		derived, err := config.DecodeDerived(st.Derived)
+		if err != nil {
+			return sweepPlotData{}, fmt.Errorf("report: stage %s: %w", st.Name, err)
+		}
+		if derived.Startup == 0 {
+			continue
+		}
+		keys := map[string]bool{}
+		for _, id := range st.TrialIDs[:min(derived.Startup, len(st.TrialIDs))] {
+			if r, ok := byID[id]; ok {
+				keys[pointKey(r.Trial)] = true
+			}
+		}
+		d.startup[st.Name] = keys
 	}
 	return d, nil
 }
@@ -254,6 +281,7 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 		stageIndex[s] = i
 	}
 	byStage := make([]plotter.XYs, len(d.stages))
+	startup := make([]plotter.XYs, len(d.stages)) // tpe stages' startup points
 	var lost, pruned plotter.XYs
 	for _, r := range d.rows {
 		x, y, ok := point(r)
@@ -269,22 +297,46 @@ func lambdaFigure(d sweepPlotData, width, height int) (figure, error) {
 				i = len(d.stages)
 				stageIndex[r.Stage] = i
 				d.stages = append(d.stages, r.Stage)
-				byStage = append(byStage, nil)
+				byStage, startup = append(byStage, nil), append(startup, nil)
+			}
+			if d.startup[r.Stage][pointKey(r.Trial)] {
+				startup[i] = append(startup[i], plotter.XY{X: x, Y: y})
+				continue
 			}
 			byStage[i] = append(byStage[i], plotter.XY{X: x, Y: y})
 		}
 	}
 	for i, xys := range byStage {
-		if len(xys) == 0 {
+		if len(xys)+len(startup[i]) == 0 {
 			continue
 		}
-		s, err := plotter.NewScatter(xys)
-		if err != nil {
-			return figure{}, fmt.Errorf("report: plot stage %s: %w", d.stages[i], err)
+		label := fmt.Sprintf("%s (%d)", d.stages[i], len(xys))
+		if _, tpe := d.startup[d.stages[i]]; tpe {
+			label = fmt.Sprintf("%s proposed (%d)", d.stages[i], len(xys))
 		}
-		s.GlyphStyle = draw.GlyphStyle{Color: paletteColor(i), Radius: vg.Points(4), Shape: shapes[i%len(shapes)]}
-		p.Add(s)
-		legend = append(legend, keyEntry{fmt.Sprintf("%s (%d)", d.stages[i], len(xys)), s})
+		if len(xys) > 0 {
+			s, err := plotter.NewScatter(xys)
+			if err != nil {
+				return figure{}, fmt.Errorf("report: plot stage %s: %w", d.stages[i], err)
+			}
+			s.GlyphStyle = draw.GlyphStyle{Color: paletteColor(i), Radius: vg.Points(4), Shape: shapes[i%len(shapes)]}
+			p.Add(s)
+			legend = append(legend, keyEntry{label, s})
+		}
+		if len(startup[i]) > 0 {
+			// The stage's colour, hollow: sobol's points, before any result.
+			s, err := plotter.NewScatter(startup[i])
+			if err != nil {
+				return figure{}, fmt.Errorf("report: plot stage %s: %w", d.stages[i], err)
+			}
+			var shape draw.GlyphDrawer = draw.RingGlyph{}
+			if _, ring := shapes[i%len(shapes)].(draw.RingGlyph); ring {
+				shape = draw.SquareGlyph{}
+			}
+			s.GlyphStyle = draw.GlyphStyle{Color: paletteColor(i), Radius: vg.Points(4), Shape: shape}
+			p.Add(s)
+			legend = append(legend, keyEntry{fmt.Sprintf("%s startup (%d)", d.stages[i], len(startup[i])), s})
+		}
 	}
 	if len(pruned) > 0 {
 		s, err := plotter.NewScatter(pruned)

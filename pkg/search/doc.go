@@ -10,6 +10,14 @@
 // an earlier stage ([RefineRange]) or retrain the best configurations found
 // so far (`best: K`).
 //
+// A tpe stage (`sampler: tpe`, config.TPE) learns from results in rounds:
+// its startup points are sobol's first, and each later round of batch
+// points is proposed by a tree-structured Parzen estimator from the
+// results of every round before it, once they are all finished (see
+// tpe.go and sampler_tpe.go); the proposals are stored with the stage.
+// Rounds wait for results, not for time, so the points are the same for
+// any number of workers and any interruption.
+//
 // A range stage (`lr_range: {min, max, epochs}`) is the LR range test: one
 // trial whose rate rises log-linearly from min to max (train.LRRange).
 // Once it is final, diverged included, [DeriveRates] turns its history into

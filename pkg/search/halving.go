@@ -114,7 +114,8 @@ func (r *Runner) planRungs(plan *StagePlan, h *history, storedIDs []string, earl
 			from[p] = id
 		}
 		plan.Rungs = append(plan.Rungs, rung)
-		if k == len(rungs)-1 {
+		// A tpe stage decides its first rung once every round is there.
+		if k == len(rungs)-1 || st.TPE != nil && st.TPE.Startup+len(plan.Derived.Proposed) < st.Trials {
 			break
 		}
 		ids := make([]string, len(rung.Trials))
@@ -207,15 +208,16 @@ func (r *Runner) markRungs(plan *StagePlan, h *history, counts map[store.Status]
 	return nil
 }
 
-// checkHalvingUnchanged refuses a change of a stored stage's halving
-// option: the rungs it decided were decided with the stored one. (A larger
-// training.cycles is allowed: it adds rungs after the stored ones.)
-func checkHalvingUnchanged(st *config.Stage, stored store.Stage) error {
+// checkDecisionsUnchanged refuses a change of a stored stage's halving or
+// tpe option: the rungs and rounds it decided were decided with the stored
+// one. (A larger training.cycles is allowed: it adds rungs after the stored
+// ones; more trials add rounds.)
+func checkDecisionsUnchanged(st *config.Stage, stored store.Stage) error {
 	was, err := config.DecodeStage(stored.Spec)
 	if err != nil {
 		return fmt.Errorf("search: stage %q: stored spec: %w", st.Name, err)
 	}
-	if reflect.DeepEqual(was.Halving, st.Halving) || len(stored.TrialIDs) == 0 {
+	if reflect.DeepEqual(was.Halving, st.Halving) && reflect.DeepEqual(was.TPE, st.TPE) || len(stored.TrialIDs) == 0 {
 		return nil
 	}
 	what, err := specDiff(stored.Spec, st)

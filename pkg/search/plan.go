@@ -34,6 +34,9 @@ type PlannedTrial struct {
 	Data      *Data
 	// Reused marks a trial that an earlier stage already lists.
 	Reused bool
+	// Round is a tpe stage's round of the trial's point: 0 for the
+	// startup points, then 1, 2, ... for the proposed ones.
+	Round int
 	// On a halving stage: the rung (0 is the first) and the point (its
 	// position among the stage's points) of the trial, and the trial at
 	// the rung below, of FromCycles cycles, that it continues ("" on the
@@ -153,11 +156,16 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			}
 			plan.Derived.Ranges, plan.Derived.From = ranges, from
 		}
-		points, warnings, err := Points(st, r.cfg.Seed, st.Trials, plan.Derived.Ranges)
-		if err != nil {
-			return nil, err
+		var points []map[string]float64
+		if st.Sampler == config.TPESampler {
+			if points, err = r.tpeStagePoints(st, cfg, data, h, &plan.Derived); err != nil {
+				return nil, err
+			}
+		} else {
+			if points, plan.Warnings, err = Points(st, r.cfg.Seed, st.Trials, plan.Derived.Ranges); err != nil {
+				return nil, err
+			}
 		}
-		plan.Warnings = warnings
 		for _, p := range points {
 			tc, err := cfg.TrainConfig(st, p)
 			if err != nil {
@@ -180,7 +188,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	}
 	earlier := r.earlierIDs(st, h)
 	seen := map[string]bool{}
-	for _, c := range configs {
+	for point, c := range configs {
 		for j := range max(1, st.Seeds) {
 			tc := c.tc
 			tc.Seed = SeedStream(r.cfg.Seed, j)
@@ -200,12 +208,20 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			seen[id] = true
 			plan.Trials = append(plan.Trials, PlannedTrial{
 				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc,
-				SeedIndex: j, Data: data, Reused: earlier[id],
+				SeedIndex: j, Data: data, Reused: earlier[id], Round: st.TPERound(point),
 			})
 		}
 	}
+	if st.TPE != nil {
+		plan.Derived.Startup = 0
+		for _, t := range plan.Trials {
+			if t.Round == 0 {
+				plan.Derived.Startup++
+			}
+		}
+	}
 	if hasStored {
-		if err := checkHalvingUnchanged(st, stored); err != nil {
+		if err := checkDecisionsUnchanged(st, stored); err != nil {
 			return nil, err
 		}
 	}
@@ -339,8 +355,9 @@ func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *Stag
 	for i, t := range plan.Trials {
 		ids[i] = t.ID
 	}
-	// A halving stage grows as its rungs are decided.
-	appendable := st.Sampler == config.Random || st.Sampler == config.Sobol || st.Halving != nil
+	// A halving stage grows as its rungs are decided, a tpe stage as its
+	// rounds are.
+	appendable := st.Sampler == config.Random || st.Sampler == config.Sobol || st.Sampler == config.TPESampler || st.Halving != nil
 	if len(ids) >= len(stored.TrialIDs) && slices.Equal(ids[:len(stored.TrialIDs)], stored.TrialIDs) &&
 		(len(ids) == len(stored.TrialIDs) || appendable) {
 		return nil

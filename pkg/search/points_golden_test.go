@@ -1,7 +1,6 @@
 package search
 
 import (
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
-
-var updatePoints = flag.Bool("update", false, "rewrite testdata/points.golden from this machine's results")
 
 // TestPointsGolden pins every sampler's points, refined ranges, seed
 // streams and the trial ids they give, bit for bit, so that the CI runs of
@@ -64,7 +61,7 @@ func TestPointsGolden(t *testing.T) {
 	}
 
 	const path = "testdata/points.golden"
-	if *updatePoints {
+	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

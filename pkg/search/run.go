@@ -267,13 +267,13 @@ func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 	return nil
 }
 
-// runStage trains a stage's trials; a halving stage is planned again after
-// each pass, when its trials' results may decide a rung, until a pass finds
-// nothing to train.
+// runStage trains a stage's trials; a halving or tpe stage is planned
+// again after each pass, when its trials' results may decide a rung or a
+// round, until a pass finds nothing to train.
 func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 	for {
 		trained, err := r.runStagePass(ctx, st)
-		if err != nil || trained == 0 || st.Halving == nil {
+		if err != nil || trained == 0 || st.Halving == nil && st.TPE == nil {
 			return err
 		}
 	}

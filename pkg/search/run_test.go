@@ -176,7 +176,7 @@ func TestMain(m *testing.M) {
 		os.Exit(childSweep())
 	}
 	code := m.Run()
-	for _, p := range []string{reference.path, halvingReference.path} {
+	for _, p := range []string{reference.path, halvingReference.path, tpeReference.path} {
 		if p != "" {
 			os.RemoveAll(filepath.Dir(p))
 		}
@@ -266,6 +266,9 @@ func childSweep() int {
 	src := tinySweep
 	if os.Getenv("SWEEP_TEST_CHILD_HALVING") != "" {
 		src = halvingSweep
+	}
+	if os.Getenv("SWEEP_TEST_CHILD_TPE") != "" {
+		src = tpeSweep
 	}
 	cfg, err := config.Parse(strings.NewReader(src), config.ParseOptions{File: "child.yaml"})
 	if err != nil {

@@ -44,27 +44,55 @@ func Points(st *config.Stage, seed uint64, n int, refined map[string]config.Rang
 			}
 		}
 		return points, nil, nil
-	case config.Sobol:
-		if len(axes) > len(sobolDirections) {
-			return nil, nil, fmt.Errorf("search: stage %q: sobol supports at most %d dimensions, got %d", st.Name, len(sobolDirections), len(axes))
+	case config.Sobol, config.TPESampler:
+		// A tpe stage's first points are sobol's; the rest come from
+		// results (see tpePoints), which Points does not have.
+		if st.Sampler == config.TPESampler && (st.TPE == nil || n > st.TPE.Startup) {
+			return nil, nil, fmt.Errorf("search: stage %q: a tpe stage has only its startup points before results come, got a request for %d", st.Name, n)
 		}
-		// A random digital shift (XOR) per dimension: it keeps the
-		// sequence's stratification and makes stages and seeds differ.
-		rng := rand.New(rand.NewPCG(mix("sobol", seed, st.Name, 0)))
-		shift := make([]uint32, len(axes))
-		for j := range shift {
-			shift[j] = rng.Uint32()
+		units, err := sobolUnits(st, seed, axes, n)
+		if err != nil {
+			return nil, nil, err
 		}
 		points := make([]map[string]float64, n)
-		for i := range points {
-			points[i] = make(map[string]float64, len(axes))
-			for j, a := range axes {
-				points[i][a.name] = a.at(float64(sobol(j, uint32(i))^shift[j]) / (1 << 32))
-			}
+		for i, u := range units {
+			points[i] = pointAt(axes, u)
 		}
 		return points, nil, nil
 	}
 	return nil, nil, fmt.Errorf("search: stage %q: unknown sampler %q", st.Name, st.Sampler)
+}
+
+// sobolUnits returns the stage's first n sobol points as coordinates in
+// [0, 1) of each axis.
+func sobolUnits(st *config.Stage, seed uint64, axes []axis, n int) ([][]float64, error) {
+	if len(axes) > len(sobolDirections) {
+		return nil, fmt.Errorf("search: stage %q: sobol supports at most %d dimensions, got %d", st.Name, len(sobolDirections), len(axes))
+	}
+	// A random digital shift (XOR) per dimension: it keeps the
+	// sequence's stratification and makes stages and seeds differ.
+	rng := rand.New(rand.NewPCG(mix("sobol", seed, st.Name, 0)))
+	shift := make([]uint32, len(axes))
+	for j := range shift {
+		shift[j] = rng.Uint32()
+	}
+	units := make([][]float64, n)
+	for i := range units {
+		units[i] = make([]float64, len(axes))
+		for j := range axes {
+			units[i][j] = float64(sobol(j, uint32(i))^shift[j]) / (1 << 32)
+		}
+	}
+	return units, nil
+}
+
+// pointAt maps coordinates in [0, 1) of each axis to values by name.
+func pointAt(axes []axis, u []float64) map[string]float64 {
+	p := make(map[string]float64, len(axes))
+	for j, a := range axes {
+		p[a.name] = a.at(u[j])
+	}
+	return p
 }
 
 // SeedStream returns the seed of a configuration's j-th training run

@@ -1,6 +1,8 @@
 package search
 
 import (
+	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,8 +37,15 @@ func FuzzPoints(f *testing.F) {
 			for _, d := range st.Space {
 				refined[d.Name] = config.Range{Lo: -3, Hi: -1}
 			}
-			if _, _, err := Points(st, c.Seed, min(st.Trials, 100), refined); err != nil {
+			n := min(st.Trials, 100)
+			if st.TPE != nil {
+				n = min(st.TPE.Startup, 100)
+			}
+			if _, _, err := Points(st, c.Seed, n, refined); err != nil {
 				t.Errorf("stage %s: %v", st.Name, err)
+			}
+			if st.TPE != nil {
+				checkProposals(t, st, c.Seed, refined, n)
 			}
 		}
 	})
@@ -52,4 +61,29 @@ func gridBound(st *config.Stage) float64 {
 		n *= float64(max(st.Trials, len(d.Values)))
 	}
 	return n
+}
+
+// checkProposals proposes a round of a tpe stage from its n startup
+// points ranked in sobol's order, and checks that every proposal lies in
+// the unit cube and maps to values of the space.
+func checkProposals(t *testing.T, st *config.Stage, seed uint64, refined map[string]config.Range, n int) {
+	ax, err := axes(st, refined)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, err := sobolUnits(st, seed, ax, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, u := range proposeRound(ax, units, tpeGood(n, n), min(st.TPE.Batch, 20), rng) {
+		for j, a := range ax {
+			if !(u[j] >= 0 && u[j] < 1) {
+				t.Fatalf("stage %s: proposed %s coordinate %v", st.Name, a.name, u[j])
+			}
+			if v := a.at(u[j]); math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("stage %s: proposed %s = %v", st.Name, a.name, v)
+			}
+		}
+	}
 }

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// tpePlanSweep is a tpe stage of 7 points (3 startup, rounds of 2) and
+// the same with halving, whose first rung holds the rounds.
+const tpePlanSweep = `
+name: plan
+seed: 3
+data: {source: embedded}
+model: {hidden: 8}
+training: {batch_size: 150, step_size: 20, cycles: 1, records_per_cycle: 2}
+search:
+  stages:
+    - name: t
+      sampler: tpe
+      trials: 7
+      tpe: {startup: 3, batch: 2}
+      space: {lambda: {log10: [-4, -1]}, hidden: {int: [4, 12]}}
+    - name: th
+      sampler: tpe
+      trials: 5
+      tpe: {startup: 3, batch: 1}
+      space: {lambda: {log10: [-4, -1]}}
+      training: {cycles: 2}
+      halving: {min_cycles: 1, eta: 2}
+`
+
+// cancelAfter cancels a run once n trials have finished.
+type cancelAfter struct {
+	mu     sync.Mutex
+	n      int
+	cancel func()
+}
+
+func (c *cancelAfter) StageStarted(*search.StagePlan, int)            {}
+func (c *cancelAfter) TrialStarted(*search.PlannedTrial, int, int)    {}
+func (c *cancelAfter) TrialRecord(*search.PlannedTrial, train.Record) {}
+func (c *cancelAfter) Warn(string)                                    {}
+func (c *cancelAfter) TrialFinished(_ *search.PlannedTrial, _ store.Trial) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n--; c.n == 0 {
+		c.cancel()
+	}
+}
+
+// The plan of a tpe stage before it runs (the startup round), stopped in
+// its second round (round 1 decided, one of its trials finished, round 2
+// not decided) and after the run.
+func TestPlanOutputTPE(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(tpePlanSweep), config.ParseOptions{File: "plan.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := func(db *store.DB) []byte {
+		runner, err := search.NewRunner(t.Context(), cfg, search.RunOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stages, err := runner.Plan(db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := writePlan(&b, stages); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	golden(t, "plan-tpe-new.golden", plan(nil))
+
+	db, err := store.Open(filepath.Join(t.TempDir(), "plan.db"), store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	// One worker, stopped when the 4th trial (round 1's first) finishes.
+	runner, err := search.NewRunner(t.Context(), cfg, search.RunOptions{Workers: 1, Observer: &cancelAfter{n: 4, cancel: cancel}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Prepare(db); err != nil {
+		t.Fatal(err)
+	}
+	if err := runner.Run(ctx, db); err == nil {
+		t.Fatal("the run was not stopped")
+	}
+	golden(t, "plan-tpe-mid.golden", plan(db))
+
+	if err := runner.Run(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan-tpe-done.golden", plan(db))
+}

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"fmt"
+	"math"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TPE says how a tpe stage proposes its points: the first Startup are
+// sobol's first points, then each round of Batch points is proposed by a
+// tree-structured Parzen estimator from the results of all earlier rounds
+// (package search). The stage's trials count the startup points too.
+type TPE struct {
+	Startup int
+	Batch   int
+}
+
+// MaxTPETrials bounds a tpe stage's points: every round fits its model to
+// all earlier results and scores each candidate against all of them, so
+// planning grows with the square of the points; 10000 still plans in
+// seconds and is far more than a sweep of small networks trains.
+const MaxTPETrials = 10_000
+
+func (p *parser) tpe(v *yaml.Node, path string, st *Stage) error {
+	st.TPE = &TPE{Startup: 8, Batch: 4}
+	return p.mapping(v, path, fields{
+		"startup": func(v *yaml.Node, path string) (err error) {
+			st.TPE.Startup, err = p.integer(v, path)
+			return err
+		},
+		"batch": func(v *yaml.Node, path string) (err error) {
+			st.TPE.Batch, err = p.integer(v, path)
+			return err
+		},
+	})
+}
+
+// checkTPE checks a tpe stage's options against its trials, and that only
+// a tpe stage has them.
+func (c Config) checkTPE(st *Stage) error {
+	at := st.path() + ".tpe"
+	t := st.TPE
+	switch {
+	case st.Sampler != TPESampler && t != nil:
+		return c.errorf(at, "the tpe options need sampler: tpe, the stage's sampler is %s", st.Sampler)
+	case st.Sampler != TPESampler:
+		return nil
+	case t == nil:
+		return c.errorf(at, "sampler: tpe needs its options {startup, batch}")
+	case st.Trials > MaxTPETrials:
+		return c.errorf(st.path()+".trials", "a tpe stage proposes at most %d points, got %d", MaxTPETrials, st.Trials)
+	case t.Startup < 1 || t.Startup > st.Trials:
+		return c.errorf(at+".startup", "must be between 1 and the stage's trials %d, got %d", st.Trials, t.Startup)
+	case t.Batch < 1 || t.Batch > MaxTPETrials:
+		return c.errorf(at+".batch", "must be between 1 and %d, got %d", MaxTPETrials, t.Batch)
+	}
+	return nil
+}
+
+// Round is the round of a tpe stage's point i: 0 for the startup points,
+// then 1, 2, ... for each batch proposed after them.
+func (t TPE) Round(i int) int {
+	if i < t.Startup || t.Batch < 1 {
+		return 0
+	}
+	return 1 + (i-t.Startup)/t.Batch
+}
+
+// checkProposed bounds a tpe stage's stored proposals: coordinates of each
+// dimension's sampling range, in [0, 1).
+func checkProposed(points []map[string]float64) error {
+	if len(points) > MaxTPETrials {
+		return fmt.Errorf("%d proposed points, more than %d", len(points), MaxTPETrials)
+	}
+	for i, p := range points {
+		for name, x := range p {
+			if math.IsNaN(x) || x < 0 || x >= 1 {
+				return fmt.Errorf("proposed point %d: %s: coordinate %v outside [0, 1)", i, name, x)
+			}
+		}
+	}
+	return nil
+}
+
+// TPERound is the round of point i of the stage: TPE.Round on a tpe
+// stage, 0 on any other.
+func (st *Stage) TPERound(i int) int {
+	if st.TPE == nil {
+		return 0
+	}
+	return st.TPE.Round(i)
+}
