@@ -107,3 +107,20 @@ func TestPlanOutputTPE(t *testing.T) {
 	}
 	golden(t, "plan-tpe-done.golden", plan(db))
 }
+
+// sweep run says which round of a tpe stage each pass trains.
+func TestRunNamesTPERounds(t *testing.T) {
+	dir := t.TempDir()
+	one := tpePlanSweep[:strings.Index(tpePlanSweep, "    - name: th")]
+	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(one))
+	r := mustSweep(t, dir, "run", "plan.yaml")
+	for _, want := range []string{
+		"stage t: 3 trials, 3 to train\n  round 0 (startup) of rounds 0-2\n",
+		"stage t: 5 trials, 2 to train\n  round 1 of rounds 0-2\n",
+		"stage t: 7 trials, 2 to train\n  round 2 of rounds 0-2\n",
+	} {
+		if !strings.Contains(r.stderr+r.stdout, want) {
+			t.Errorf("run output lacks %q:\n%s", want, r.stderr+r.stdout)
+		}
+	}
+}
