@@ -331,3 +331,115 @@ func TestDistributedWorkerKilled(t *testing.T) {
 		t.Errorf("counts %v: want the one result stored once", s)
 	}
 }
+
+// dupSweep is killSweep's trial, then a second stage's longer one.
+var dupSweep = killSweep + `    - name: two
+      sampler: grid
+      trials: 1
+      training: {cycles: 16}
+      space:
+        lambda: {log10: [-2, -1]}
+`
+
+// A worker stopped (SIGSTOP) in the middle of a trial loses it to another
+// after the ack wait; continued, it finishes the trial too, and its
+// result arrives as a duplicate, acked and dropped: stored once.
+func TestDistributedDuplicateResult(t *testing.T) {
+	local := localRun(t, dupSweep)
+	srv := newTestServer(t)
+	progress := watchProgress(t, srv)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(dupSweep))
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
+	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
+	first.cmd.Process.Signal(syscall.SIGSTOP)
+	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	waitFor(t, "the second worker's first trial", 60*time.Second, func() bool {
+		return strings.Count(second.stderr.String(), " done") >= 1
+	})
+	first.cmd.Process.Signal(syscall.SIGCONT)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	if !strings.Contains(second.stderr.String(), "(delivery 2)") {
+		t.Errorf("the second worker's log shows no redelivery:\n%s", second.stderr)
+	}
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	if s := summary(t, coord.stderr.String()); s[2] != 2 || s[3] != 1 {
+		t.Errorf("counts %v: want 2 results stored and 1 duplicate dropped; first worker:\n%s", s, first.stderr)
+	}
+}
+
+// mediumSweep trains 4 grid trials and a 4-point halving stage of 360
+// updates each, a few seconds in all, long enough to kill things midway.
+const mediumSweep = `name: medium
+seed: 9
+data: {source: embedded}
+model: {hidden: 20}
+training:
+  batch_size: 100
+  step_size: 90
+  cycles: 2
+  records_per_cycle: 4
+  eta_max: 0.05
+  lambda: 1e-3
+search:
+  stages:
+    - name: coarse
+      sampler: grid
+      trials: 4
+      space:
+        lambda: {log10: [-4, -1]}
+    - name: sh
+      sampler: sobol
+      trials: 4
+      space:
+        lambda: {log10: [-4, -0.5]}
+      halving: {min_cycles: 1, eta: 2}
+`
+
+// The coordinator SIGKILLed in the middle of the sweep and restarted
+// with the same command finishes it from bbolt and the streams, while the
+// workers carry on.
+func TestDistributedCoordinatorKilled(t *testing.T) {
+	local := localRun(t, mediumSweep)
+	srv := newTestServer(t)
+	progress := watchProgress(t, srv)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	args := append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)
+	for range 2 {
+		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	}
+	coord := startSweep(t, dir, args...)
+	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 20 })
+	coord.cmd.Process.Kill()
+	coord.wait(t, 10*time.Second)
+	r := mustSweep(t, dir, args...)
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	t.Logf("restarted coordinator: %v", summary(t, r.stderr))
+}
+
+// A nats-server restart in the middle of the sweep (file storage) loses
+// nothing: every process reconnects and the sweep ends as a local run.
+func TestDistributedServerRestarted(t *testing.T) {
+	local := localRun(t, mediumSweep)
+	srv := newTestServer(t)
+	progress := watchProgress(t, srv)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	for range 2 {
+		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	}
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
+	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 20 })
+	srv.stop()
+	time.Sleep(time.Second)
+	srv.start()
+	if code := coord.wait(t, 90*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	t.Logf("coordinator: %v", summary(t, coord.stderr.String()))
+}

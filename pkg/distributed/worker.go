@@ -195,7 +195,11 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		r.From = resume.Step
 		w.stats.Resumed.Add(1)
 	}
-	w.opts.Logf("%s: trial %s of sweep %q from step %d", name, seg.Trial, seg.Name, r.From)
+	delivery := uint64(1)
+	if md, err := msg.Metadata(); err == nil {
+		delivery = md.NumDelivered
+	}
+	w.opts.Logf("%s: trial %s of sweep %q from step %d (delivery %d)", name, seg.Trial, seg.Name, r.From, delivery)
 
 	stop := w.keepAlive(msg, cons)
 	progress := progressSubject(seg.Sweep) + "." + seg.Trial
