@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -354,6 +355,18 @@ func TestDistributedDuplicateResult(t *testing.T) {
 	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
 	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
 	first.cmd.Process.Signal(syscall.SIGSTOP)
+	// sweep status names the stopped worker as the trial's trainer, with
+	// its host and kernel, until the trial moves on.
+	name := regexp.MustCompile(`(\S+-\d+-1): trial`).FindStringSubmatch(first.stderr.String())
+	if name == nil {
+		t.Fatalf("no worker name in the first worker's log:\n%s", first.stderr)
+	}
+	want := fmt.Sprintf("%s (%s, %s)", name[1], hostname(t), train.DefaultKernel())
+	var status string
+	waitFor(t, "sweep status to show the worker", 10*time.Second, func() bool {
+		status = mustSweep(t, dir, "status", "--db", "dist.db").stdout
+		return strings.Contains(status, want)
+	})
 	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
 	waitFor(t, "the second worker's first trial", 60*time.Second, func() bool {
 		return strings.Count(second.stderr.String(), " done") >= 1
@@ -369,6 +382,14 @@ func TestDistributedDuplicateResult(t *testing.T) {
 	if s := summary(t, coord.stderr.String()); s[2] != 2 || s[3] != 1 {
 		t.Errorf("counts %v: want 2 results stored and 1 duplicate dropped; first worker:\n%s", s, first.stderr)
 	}
+}
+
+func hostname(t *testing.T) string {
+	h, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // mediumSweep trains 4 grid trials and a 4-point halving stage of 360
