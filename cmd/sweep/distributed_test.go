@@ -464,3 +464,79 @@ func TestDistributedServerRestarted(t *testing.T) {
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 	t.Logf("coordinator: %v", summary(t, coord.stderr.String()))
 }
+
+// A worker finds file data by name under its --data-dir, never at the
+// coordinator's path; one whose copy differs (another fingerprint) says
+// so once and gives the trials back, and another worker trains them.
+func TestDistributedDataByName(t *testing.T) {
+	cfg := idxConfig + `search:
+  stages:
+    - name: g
+      sampler: grid
+      trials: 3
+      space:
+        lambda: {log10: [-4, -2]}
+`
+	dir, good, bad := t.TempDir(), t.TempDir(), t.TempDir()
+	for name, b := range idxFiles() {
+		writeFile(t, filepath.Join(dir, name), b)
+		writeFile(t, filepath.Join(good, name), b)
+		if strings.HasSuffix(name, trainImages) {
+			b = append([]byte(nil), b...)
+			b[100]++
+		}
+		writeFile(t, filepath.Join(bad, name), b)
+	}
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(cfg))
+	mustSweep(t, dir, "run", "c.yaml", "--db", "local.db")
+	srv := newTestServer(t)
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	wrong := startSweep(t, dir, append([]string{"worker", "--data-dir", bad}, srv.flags()...)...)
+	waitFor(t, "the worker with other data to refuse", 30*time.Second, func() bool {
+		return strings.Contains(wrong.stderr.String(), "giving its trials back")
+	})
+	startSweep(t, dir, append([]string{"worker", "--data-dir", good}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	checkSame(t, filepath.Join(dir, "local.db"), filepath.Join(dir, "dist.db"))
+	log := wrong.stderr.String()
+	if n := strings.Count(log, "giving its trials back"); n != 1 || !strings.Contains(log, "has fingerprint") {
+		t.Errorf("the refusing worker logged %d refusals, want one naming the fingerprints:\n%s", n, log)
+	}
+}
+
+// Bad --nats flags are one-line usage errors, before anything is loaded
+// or created.
+func TestDistributedBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(tinySweep))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "c.yaml", "--nats", "ftp://host:1"}, "the scheme must be nats, tls, ws or wss"},
+		{[]string{"run", "c.yaml", "--nats", "nats://"}, "expected a URL such as nats://host:4222"},
+		{[]string{"run", "c.yaml", "--nats", "embedded:nohost:x"}, "the port must be a number"},
+		{[]string{"run", "c.yaml", "--nats", "embedded", "--nats-creds", "x.creds"}, "authenticates by token only"},
+		{[]string{"run", "c.yaml", "--nats-token", "t"}, "need --nats"},
+		{[]string{"run", "c.yaml", "--nats", "nats://h:1", "--ack-wait", "10ms"}, "--ack-wait must be at least 1s"},
+		{[]string{"run", "c.yaml", "--nats", "nats://h:1", "--nats-tls-ca", "missing.pem"}, "--nats-tls-ca missing.pem"},
+		{[]string{"run", "c.yaml", "--nats", "nats://h:1", "--nats-tls-cert", "c.pem"}, "--nats-tls-cert and --nats-tls-key go together"},
+		{[]string{"worker"}, "worker needs --nats URL"},
+		{[]string{"worker", "--nats", "embedded"}, "a worker joins it by the URL"},
+		{[]string{"worker", "--nats", "nats://h:1", "--workers", "0"}, "--workers must be between 1 and 256"},
+		{[]string{"worker", "--nats", "nats://h:1", "--kernel", "nope"}, "nope"},
+	} {
+		r := sweep(t, dir, tc.args...)
+		if r.code != exitUsage {
+			t.Errorf("sweep %v: exit %d, want %d", tc.args, r.code, exitUsage)
+		}
+		if line := oneErrorLine(t, r); !strings.Contains(line, tc.want) {
+			t.Errorf("sweep %v: error %q, want it to say %q", tc.args, line, tc.want)
+		}
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{"c.yaml"}) {
+		t.Errorf("bad flags left files behind: %v", got)
+	}
+}

@@ -116,7 +116,7 @@ type coordination struct {
 
 // startNATS connects (starting the embedded server first if asked) and
 // returns the coordinator to run the sweep through.
-func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro search.RunOptions, logf func(string, ...any)) (*coordination, error) {
+func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro search.RunOptions, errOut io.Writer, logf func(string, ...any)) (*coordination, error) {
 	co := &coordination{local: local}
 	conn := o.conn("sweep coordinator", logf)
 	if addr, embedded, _ := distributed.ParseEmbedded(o.url); embedded {
@@ -126,7 +126,7 @@ func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro se
 		}
 		co.embedded = e
 		conn.URL, conn.Token = e.URL, e.Token
-		logf("embedded NATS JetStream server at %s (store %s); workers join with: sweep worker --nats %s --nats-token %s", e.URL, dbPath+".nats", e.URL, e.Token)
+		fmt.Fprintf(errOut, "embedded NATS JetStream server at %s (store %s); workers join with:\n  sweep worker --nats %s --nats-token %s\n", e.URL, dbPath+".nats", e.URL, e.Token)
 	}
 	nc, err := distributed.Connect(conn)
 	if err != nil {
@@ -234,7 +234,7 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	if no.url != "" {
 		logf := func(format string, args ...any) { progress.Warn("nats: " + fmt.Sprintf(format, args...)) }
 		var err error
-		if co, err = startNATS(no, dbPath, cfg, ro.Workers, ro, logf); err != nil {
+		if co, err = startNATS(no, dbPath, cfg, ro.Workers, ro, errOut, logf); err != nil {
 			return err
 		}
 		defer co.close()

@@ -37,10 +37,11 @@ type WorkerOptions struct {
 	Host, Name string
 	// Logf receives one line per event worth a log line.
 	Logf func(format string, args ...any)
-	// NakDelay is how long a segment this worker cannot train (its data
-	// is missing) waits before another delivery; 0 means 10 s.
-	NakDelay time.Duration
 }
+
+// refusedDelay is how long a segment a worker cannot train (it lacks the
+// data) waits before it is delivered again, to this worker or another.
+const refusedDelay = 2 * time.Second
 
 // WorkerStats count what RunWorkers did, for tests and logs.
 type WorkerStats struct {
@@ -68,9 +69,6 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
-	}
-	if opts.NakDelay <= 0 {
-		opts.NakDelay = 10 * time.Second
 	}
 	if stats == nil {
 		stats = &WorkerStats{}
@@ -176,7 +174,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		if w.data.firstFailure(seg.Data.Fingerprint) {
 			w.opts.Logf("%s: %v; giving its trials back for other workers", name, err)
 		}
-		_ = msg.NakWithDelay(w.opts.NakDelay)
+		_ = msg.NakWithDelay(refusedDelay)
 		return
 	}
 	nctx := context.WithoutCancel(ctx) // NATS calls that must finish when ctx ends
