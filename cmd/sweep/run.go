@@ -125,7 +125,7 @@ func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro se
 			return nil, err
 		}
 		co.embedded = e
-		conn.URL, conn.Token = e.URL, e.Token
+		conn.URL, conn.Token = e.LocalURL, e.Token
 		fmt.Fprintf(errOut, "embedded NATS JetStream server at %s (store %s); workers join with:\n  sweep worker --nats %s --nats-token %s\n", e.URL, dbPath+".nats", e.URL, e.Token)
 	}
 	nc, err := distributed.Connect(conn)
@@ -150,7 +150,7 @@ func (co *coordination) attach(ctx context.Context, db *store.DB, runner *search
 		return nil
 	}
 	if co.embedded != nil {
-		conn.URL, conn.Token = co.embedded.URL, co.embedded.Token
+		conn.URL, conn.Token = co.embedded.LocalURL, co.embedded.Token
 	}
 	wnc, err := distributed.Connect(conn)
 	if err != nil {

@@ -42,7 +42,7 @@ func (o ConnOptions) Check() error {
 	}
 	for _, u := range strings.Split(o.URL, ",") {
 		p, err := url.Parse(strings.TrimSpace(u))
-		if err != nil || p.Host == "" || p.Port() == "" && p.Hostname() == "" {
+		if err != nil || p.Hostname() == "" {
 			return fmt.Errorf("%w: --nats %q: expected a URL such as nats://host:4222", ErrOptions, u)
 		}
 		switch p.Scheme {

@@ -176,6 +176,11 @@ func (c *Coordinator) onResult(m jetstream.Msg) {
 	case err == nil && t.Status.Final():
 		c.stats.Duplicates.Add(1)
 		c.drop(m, r)
+		// The duplicate's worker may have stored a checkpoint after the
+		// stored result's cleanup.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.obs.Delete(ctx, checkpointObject(c.key, r.Trial))
 	case errors.Is(err, store.ErrNotFound):
 		c.opts.Logf("dropping a result for trial %s, which this sweep does not have", r.Trial)
 		c.drop(m, r)

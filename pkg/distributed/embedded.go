@@ -23,8 +23,10 @@ const DefaultEmbeddedAddr = "127.0.0.1:4222"
 // Embedded is a JetStream server running inside this process.
 type Embedded struct {
 	srv *server.Server
-	// URL is the client URL workers connect to; Token authenticates them.
-	URL, Token string
+	// URL is the client URL workers connect to (this machine's name when
+	// the server listens on every address), LocalURL the one this process
+	// uses; Token authenticates both.
+	URL, LocalURL, Token string
 }
 
 // ParseEmbedded reads --nats's value: "embedded" or "embedded:ADDR"
@@ -92,7 +94,15 @@ func StartEmbedded(addr, dir, token string) (*Embedded, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("distributed: embedded server: JetStream did not start (store %s)", dir)
 	}
-	return &Embedded{srv: srv, URL: srv.ClientURL(), Token: token}, nil
+	e := &Embedded{srv: srv, URL: srv.ClientURL(), LocalURL: srv.ClientURL(), Token: token}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		p := strconv.Itoa(srv.Addr().(*net.TCPAddr).Port)
+		e.LocalURL = "nats://" + net.JoinHostPort("127.0.0.1", p)
+		if name, err := os.Hostname(); err == nil {
+			e.URL = "nats://" + net.JoinHostPort(name, p)
+		}
+	}
+	return e, nil
 }
 
 // Shutdown stops the server; its file storage keeps every stream.

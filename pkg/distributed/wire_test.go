@@ -1,0 +1,74 @@
+package distributed
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// validSegment is a well-formed work message.
+func validSegment(t testing.TB) []byte {
+	t.Helper()
+	tc := train.DefaultConfig()
+	enc, err := config.EncodeTrial(config.Trial{Settings: tc, Data: "fp", Numerics: train.AlgorithmVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(segmentMsg{Version: wireVersion, Sweep: "k", Name: "n", Trial: config.TrialID(enc),
+		Encoded: string(enc), Data: dataRef{Source: "embedded", Fingerprint: "fp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeSegment(t *testing.T) {
+	good := validSegment(t)
+	if _, _, err := decodeSegment(good); err != nil {
+		t.Fatalf("a valid message: %v", err)
+	}
+	edit := func(f func(m *segmentMsg)) []byte {
+		var m segmentMsg
+		if err := json.Unmarshal(good, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(&m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	for name, b := range map[string][]byte{
+		"not json":         []byte("{"),
+		"other version":    edit(func(m *segmentMsg) { m.Version = 2 }),
+		"wrong id":         edit(func(m *segmentMsg) { m.Trial = "000000000000000000000000" }),
+		"other data":       edit(func(m *segmentMsg) { m.Data.Fingerprint = "other" }),
+		"not canonical":    edit(func(m *segmentMsg) { m.Encoded = m.Encoded[:len(m.Encoded)-1] + " }" }),
+		"negative ck":      edit(func(m *segmentMsg) { m.CheckpointEvery = -1 }),
+		"too large":        make([]byte, maxMessage+1),
+		"empty encoding":   edit(func(m *segmentMsg) { m.Encoded = "" }),
+		"unknown settings": edit(func(m *segmentMsg) { m.Encoded = `{"algorithm_version":1,"data":"fp","training":{"x":1}}` }),
+	} {
+		if _, _, err := decodeSegment(b); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: error %v, want ErrProtocol", name, err)
+		}
+	}
+}
+
+// No work message makes decodeSegment panic, and an accepted one names
+// exactly the trial its encoding hashes to.
+func FuzzDecodeSegment(f *testing.F) {
+	f.Add(validSegment(f))
+	f.Add([]byte(`{"v":1,"trial":"x","encoded":"{}"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, tr, err := decodeSegment(b)
+		if err != nil {
+			return
+		}
+		enc, err := config.EncodeTrial(tr)
+		if err != nil || config.TrialID(enc) != m.Trial || tr.Data != m.Data.Fingerprint {
+			t.Fatalf("accepted %q: trial %s, re-encoded %s (%v)", b, m.Trial, enc, err)
+		}
+	})
+}
