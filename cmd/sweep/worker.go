@@ -61,7 +61,7 @@ func runWorker(ctx context.Context, opts workerOptions) error {
 	if _, ok, _ := distributed.ParseEmbedded(opts.nats.url); ok {
 		return usageError{fmt.Errorf("--nats embedded starts a server in a coordinator; a worker joins it by the URL the coordinator prints")}
 	}
-	logger := log.New(opts.errOut, "sweep worker: ", log.LstdFlags)
+	logger := log.New(opts.errOut, "sweep worker: ", log.LstdFlags|log.Lmicroseconds)
 	co := opts.nats.conn("sweep worker", logger.Printf)
 	if err := co.Check(); err != nil {
 		return usageError{err}

@@ -262,6 +262,9 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			return nil, ctx.Err()
 		case p := <-w.progress:
 			job.Ran = p.Ran.segment()
+			if job.Started.IsZero() {
+				job.Started = time.Now()
+			}
 			switch {
 			case p.Record != nil && job.Options.OnRecord != nil:
 				job.Options.OnRecord(*p.Record)
@@ -312,6 +315,9 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 	var r resultMsg
 	_ = json.Unmarshal(m.Data(), &r) // onResult checked it
 	job.Ran = r.Ran.segment()
+	if job.Started.IsZero() {
+		job.Started = time.Now() // its progress notices were lost
+	}
 	job.Stored = func() {
 		c.stats.Results.Add(1)
 		c.drop(m, r)

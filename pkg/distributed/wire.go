@@ -165,8 +165,9 @@ type resultPayload struct {
 	History      []train.Record
 }
 
-// progressMsg is a progress notice: a history record, or that the
-// trial's checkpoint object holds a newer checkpoint. Gob, because a
+// progressMsg is a progress notice: a history record, that the trial's
+// checkpoint object holds a newer checkpoint, or (neither) that a worker
+// started the segment. Gob, because a
 // record's floats may be NaN.
 type progressMsg struct {
 	Trial      string

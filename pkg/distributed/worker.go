@@ -206,6 +206,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 			_ = w.nc.Publish(progress, b) // advisory: the result carries everything
 		}
 	}
+	notify(progressMsg{Trial: seg.Trial, Ran: r}) // started
 	res, terr := train.Train(ctx, tr.Settings, ds.Prepared, train.Options{
 		Resume: resume, Kernel: w.opts.Kernel, CheckpointEvery: seg.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {

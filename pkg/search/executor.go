@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"os"
+	"time"
 
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -30,6 +31,10 @@ type Job struct {
 	// Ran says where the segment trains (or trained) and from which
 	// update; To is filled in by the Runner.
 	Ran store.Segment
+	// Started, if the executor sets it, is when the segment began to
+	// train, later than when it was handed over (a remote segment waits
+	// in a queue); the trial's wall seconds count from it.
+	Started time.Time
 	// Stored, if the executor sets it, is called once the segment's
 	// result is committed to the database, and only then: a remote
 	// executor acknowledges the result there, so that no acknowledged

@@ -457,6 +457,9 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			m := meta
 			m.Seconds = ck.Seconds
 			m.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), ck.Step)
+			if !job.Started.IsZero() {
+				segment = job.Started
+			}
 			m.WallSeconds = wallBefore + time.Since(segment).Seconds()
 			if ctx.Err() != nil {
 				m.Status = store.Pending // interrupted: the next run resumes it
@@ -469,6 +472,9 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 		OnRecord: func(rec train.Record) { r.trialRecord(t, rec, job.Ran) },
 	}
 	res, err := r.exec.Execute(ctx, job)
+	if !job.Started.IsZero() {
+		segment = job.Started
+	}
 	meta.WallSeconds = wallBefore + time.Since(segment).Seconds()
 	meta.Finished = time.Now().UTC()
 	var div *train.DivergedError
