@@ -540,3 +540,34 @@ func TestDistributedBadFlags(t *testing.T) {
 		t.Errorf("bad flags left files behind: %v", got)
 	}
 }
+
+// SIGTERM stops a worker in the middle of a trial as it stops run: the
+// trial checkpoints and its segment goes back at once (no ack wait), and
+// another worker resumes it from there; the worker exits 143.
+func TestDistributedWorkerTerminated(t *testing.T) {
+	local := localRun(t, killSweep)
+	srv := newTestServer(t)
+	progress := watchProgress(t, srv)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(killSweep))
+	// The default ack wait, 30 s: only an immediate hand-over passes.
+	start := time.Now()
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
+	first.cmd.Process.Signal(syscall.SIGTERM)
+	if code := first.wait(t, 10*time.Second); code != exitTerminated {
+		t.Errorf("worker exited %d on SIGTERM, want %d:\n%s", code, exitTerminated, first.stderr)
+	}
+	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	if d := time.Since(start); d > 25*time.Second {
+		t.Errorf("the sweep took %v: the segment waited for the ack wait", d)
+	}
+	if m := regexp.MustCompile(`from step (\d+) \(delivery 2\)`).FindStringSubmatch(second.stderr.String()); m == nil || m[1] == "0" {
+		t.Errorf("the second worker did not resume the handed-back segment from a checkpoint:\n%s", second.stderr)
+	}
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+}
