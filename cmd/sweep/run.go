@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -112,6 +113,7 @@ type coordination struct {
 	local    int
 	stopWork context.CancelFunc
 	workDone chan struct{}
+	once     sync.Once
 }
 
 // startNATS connects (starting the embedded server first if asked) and
@@ -179,7 +181,11 @@ func (co *coordination) attach(ctx context.Context, db *store.DB, runner *search
 	return nil
 }
 
-func (co *coordination) close() {
+// close stops the local workers, the coordinator, the connections and the
+// embedded server, once; the database must still be open.
+func (co *coordination) close() { co.once.Do(co.shutdown) }
+
+func (co *coordination) shutdown() {
 	if co.stopWork != nil {
 		co.stopWork()
 		<-co.workDone
@@ -275,6 +281,9 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, workers, db.Path())
 	start := time.Now()
 	runErr := runner.Run(ctx, db)
+	if co != nil {
+		co.close() // while the database is open: result handlers read it
+	}
 	progress.Close() // before the ranking is printed below the bars
 	if runErr != nil {
 		return runErr
