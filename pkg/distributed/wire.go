@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sweep-ml/sweep/pkg/config"
@@ -115,6 +116,14 @@ func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 	}
 	if m.CheckpointEvery < 0 {
 		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", ErrProtocol, m.CheckpointEvery)
+	}
+	// Names only: a worker looks them up under its own --data-dir and
+	// never opens a path a message gives.
+	names := append([]string{m.Data.Dir}, m.Data.Train...)
+	for _, n := range append(append(names, m.Data.Test...), m.Data.ValFiles...) {
+		if n != "" && (n != filepath.Base(n) || n == "." || n == ".." || strings.ContainsAny(n, `/\`)) {
+			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", ErrProtocol, m.Trial, n)
+		}
 	}
 	t, err := config.DecodeTrial([]byte(m.Encoded))
 	if err != nil {

@@ -3,6 +3,7 @@ package distributed
 import (
 	"encoding/json"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/sweep-ml/sweep/pkg/config"
@@ -48,6 +49,10 @@ func TestDecodeSegment(t *testing.T) {
 		"negative ck":      edit(func(m *segmentMsg) { m.CheckpointEvery = -1 }),
 		"too large":        make([]byte, maxMessage+1),
 		"empty encoding":   edit(func(m *segmentMsg) { m.Encoded = "" }),
+		"path as dir":      edit(func(m *segmentMsg) { m.Data.Dir = "../etc" }),
+		"dot dot dir":      edit(func(m *segmentMsg) { m.Data.Dir = ".." }),
+		"path as file":     edit(func(m *segmentMsg) { m.Data.Train = []string{"/etc/passwd"} }),
+		"backslash file":   edit(func(m *segmentMsg) { m.Data.Test = []string{`..\x`} }),
 		"unknown settings": edit(func(m *segmentMsg) { m.Encoded = `{"algorithm_version":1,"data":"fp","training":{"x":1}}` }),
 	} {
 		if _, _, err := decodeSegment(b); !errors.Is(err, ErrProtocol) {
@@ -57,7 +62,7 @@ func TestDecodeSegment(t *testing.T) {
 }
 
 // No work message makes decodeSegment panic, and an accepted one names
-// exactly the trial its encoding hashes to.
+// exactly the trial its encoding hashes to and only plain file names.
 func FuzzDecodeSegment(f *testing.F) {
 	f.Add(validSegment(f))
 	f.Add([]byte(`{"v":1,"trial":"x","encoded":"{}"}`))
@@ -65,6 +70,11 @@ func FuzzDecodeSegment(f *testing.F) {
 		m, tr, err := decodeSegment(b)
 		if err != nil {
 			return
+		}
+		for _, n := range append(append(append([]string{m.Data.Dir}, m.Data.Train...), m.Data.Test...), m.Data.ValFiles...) {
+			if n != filepath.Base(n) && n != "" || n == ".." {
+				t.Fatalf("accepted %q with the data name %q, a path", b, n)
+			}
 		}
 		enc, err := config.EncodeTrial(tr)
 		if err != nil || config.TrialID(enc) != m.Trial || tr.Data != m.Data.Fingerprint {
