@@ -571,3 +571,33 @@ func TestDistributedWorkerTerminated(t *testing.T) {
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 }
+
+// bigSweep's checkpoints and weights (200 x 784 float64, 1.3 MB) exceed
+// nats-server's default 1 MB max_payload: they travel as objects.
+const bigSweep = `name: big
+seed: 4
+data: {source: embedded}
+model: {hidden: 200}
+training: {batch_size: 300, step_size: 15, cycles: 1, records_per_cycle: 2, eta_max: 0.05, precision: float64}
+search:
+  stages:
+    - {name: one, sampler: grid, trials: 2, space: {lambda: {log10: [-4, -3]}}}
+`
+
+func TestDistributedLargePayloads(t *testing.T) {
+	local := localRun(t, bigSweep)
+	srv := newTestServer(t)
+	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max := nc.MaxPayload(); max > 1<<20 {
+		t.Fatalf("the test server allows %d-byte messages; the test needs the 1 MB default", max)
+	}
+	nc.Close()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(bigSweep))
+	startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+}
