@@ -21,6 +21,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -47,8 +48,9 @@ var distSweep = strings.Replace(tinyBase, "cycles: 1", "cycles: 4", 1) + `search
       halving: {min_cycles: 1, eta: 2}
 `
 
-// killSweep has one trial long enough (1440 updates of a 50-unit
-// network, checkpointed every 90) to kill a worker in its middle.
+// killSweep has one trial long enough (2880 updates of a 50-unit
+// network, about 2 s, checkpointed every 90 updates and stored at most
+// every second) to kill a worker in its middle.
 const killSweep = `name: slow
 seed: 7
 data: {source: embedded}
@@ -56,7 +58,7 @@ model: {hidden: 50}
 training:
   batch_size: 100
   step_size: 90
-  cycles: 8
+  cycles: 16
   records_per_cycle: 4
   eta_max: 0.05
   lambda: 1e-3
@@ -288,6 +290,29 @@ func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	return &n
 }
 
+// waitCheckpoint waits until a worker has stored a checkpoint in the
+// object store.
+func waitCheckpoint(t *testing.T, srv *testServer) {
+	t.Helper()
+	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a stored checkpoint", 60*time.Second, func() bool {
+		obs, err := js.ObjectStore(t.Context(), "SWEEP_BLOBS")
+		if err != nil {
+			return false
+		}
+		list, _ := obs.List(t.Context())
+		return slices.ContainsFunc(list, func(o *jetstream.ObjectInfo) bool { return strings.HasSuffix(o.Name, "/ck") })
+	})
+}
+
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
@@ -305,13 +330,11 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 func TestDistributedWorkerKilled(t *testing.T) {
 	local := localRun(t, killSweep)
 	srv := newTestServer(t)
-	progress := watchProgress(t, srv)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(killSweep))
 	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
 	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
-	// Records at 45 and 90 updates and the checkpoint at 90, and more.
-	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
+	waitCheckpoint(t, srv)
 	first.cmd.Process.Kill()
 	first.wait(t, 10*time.Second)
 	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
@@ -324,8 +347,10 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 	for id, segs := range segments(t, filepath.Join(dir, "dist.db")) {
-		if len(segs) != 2 || segs[0].Worker == segs[1].Worker || segs[1].From != segs[0].To {
-			t.Errorf("trial %s: segments %+v, want two by different workers, the second from where the first stopped", id, segs)
+		// The second starts at the first's last stored checkpoint, at or
+		// before the last step the first reported.
+		if len(segs) != 2 || segs[0].Worker == segs[1].Worker || segs[1].From == 0 || segs[1].From > segs[0].To {
+			t.Errorf("trial %s: segments %+v, want two by different workers, the second from the first's checkpoint", id, segs)
 		}
 	}
 	if s := summary(t, coord.stderr.String()); s[2] != 1 {
@@ -337,7 +362,7 @@ func TestDistributedWorkerKilled(t *testing.T) {
 var dupSweep = killSweep + `    - name: two
       sampler: grid
       trials: 1
-      training: {cycles: 16}
+      training: {cycles: 32}
       space:
         lambda: {log10: [-2, -1]}
 `
@@ -348,12 +373,11 @@ var dupSweep = killSweep + `    - name: two
 func TestDistributedDuplicateResult(t *testing.T) {
 	local := localRun(t, dupSweep)
 	srv := newTestServer(t)
-	progress := watchProgress(t, srv)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(dupSweep))
 	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
 	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
-	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
+	waitCheckpoint(t, srv)
 	first.cmd.Process.Signal(syscall.SIGSTOP)
 	// sweep status names the stopped worker as the trial's trainer, with
 	// its host and kernel, until the trial moves on.
@@ -547,14 +571,13 @@ func TestDistributedBadFlags(t *testing.T) {
 func TestDistributedWorkerTerminated(t *testing.T) {
 	local := localRun(t, killSweep)
 	srv := newTestServer(t)
-	progress := watchProgress(t, srv)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(killSweep))
 	// The default ack wait, 30 s: only an immediate hand-over passes.
 	start := time.Now()
 	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
-	waitFor(t, "the first worker's progress", 60*time.Second, func() bool { return progress.Load() >= 5 })
+	waitCheckpoint(t, srv)
 	first.cmd.Process.Signal(syscall.SIGTERM)
 	if code := first.wait(t, 10*time.Second); code != exitTerminated {
 		t.Errorf("worker exited %d on SIGTERM, want %d:\n%s", code, exitTerminated, first.stderr)

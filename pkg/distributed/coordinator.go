@@ -28,6 +28,13 @@ type CoordinatorOptions struct {
 	Logf func(format string, args ...any)
 }
 
+// copyEvery is how often at most the coordinator copies a trial's latest
+// checkpoint from the object store into bbolt. Redeliveries resume from
+// the object store, which has every checkpoint; the copy serves a later
+// run without --nats, and each costs a fetch, a decode and an fsynced
+// commit, which for short trials was most of the coordinator's work.
+const copyEvery = 10 * time.Second
+
 // CoordinatorStats count what a Coordinator saw.
 type CoordinatorStats struct {
 	// Published counts work messages the server accepted, Deduplicated
@@ -255,7 +262,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		return nil, err
 	}
 	job.Ran = store.Segment{From: from}
-	lastCk := from
+	lastCk, copied := from, time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -268,12 +275,12 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			switch {
 			case p.Record != nil && job.Options.OnRecord != nil:
 				job.Options.OnRecord(*p.Record)
-			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil:
+			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery:
 				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID)
 				if err != nil || ck == nil || ck.Step <= lastCk {
 					continue // a later notice or the result will do
 				}
-				lastCk = ck.Step
+				lastCk, copied = ck.Step, time.Now()
 				if err := job.Options.OnCheckpoint(ck); err != nil {
 					return nil, err
 				}

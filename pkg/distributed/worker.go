@@ -43,6 +43,12 @@ type WorkerOptions struct {
 // data) waits before it is delivered again, to this worker or another.
 const refusedDelay = 2 * time.Second
 
+// storeEvery is how often at most a worker stores its trial's checkpoint
+// in the object store, and always when it is stopped: a redelivery loses
+// at most this much training plus the checkpoint interval, and a short
+// trial does not pay an object upload at every checkpoint.
+const storeEvery = time.Second
+
 // WorkerStats count what RunWorkers did, for tests and logs.
 type WorkerStats struct {
 	Trained, Resumed, Refused atomic.Int64
@@ -207,9 +213,14 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		}
 	}
 	notify(progressMsg{Trial: seg.Trial, Ran: r}) // started
+	stored := time.Now()
 	res, terr := train.Train(ctx, tr.Settings, ds.Prepared, train.Options{
 		Resume: resume, Kernel: w.opts.Kernel, CheckpointEvery: seg.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {
+			if ctx.Err() == nil && time.Since(stored) < storeEvery {
+				return nil
+			}
+			stored = time.Now()
 			c, cancel := context.WithTimeout(nctx, 10*time.Second)
 			defer cancel()
 			// A checkpoint that cannot be stored (the server is away)

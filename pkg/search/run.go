@@ -469,7 +469,10 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			}
 			return nil
 		},
-		OnRecord: func(rec train.Record) { r.trialRecord(t, rec, job.Ran) },
+		OnRecord: func(rec train.Record) {
+			meta.Segments = addSegment(meta.Segments, job.Ran, rec.Step)
+			r.trialRecord(t, rec, job.Ran)
+		},
 	}
 	res, err := r.exec.Execute(ctx, job)
 	if !job.Started.IsZero() {
