@@ -362,7 +362,7 @@ func TestDistributedWorkerKilled(t *testing.T) {
 var dupSweep = killSweep + `    - name: two
       sampler: grid
       trials: 1
-      training: {cycles: 32}
+      training: {cycles: 20}
       space:
         lambda: {log10: [-2, -1]}
 `
@@ -604,7 +604,7 @@ model: {hidden: 200}
 training: {batch_size: 300, step_size: 15, cycles: 1, records_per_cycle: 2, eta_max: 0.05, precision: float64}
 search:
   stages:
-    - {name: one, sampler: grid, trials: 2, space: {lambda: {log10: [-4, -3]}}}
+    - {name: one, sampler: grid, trials: 1, space: {lambda: {log10: [-4, -3]}}}
 `
 
 func TestDistributedLargePayloads(t *testing.T) {
