@@ -1,6 +1,6 @@
 #!/bin/sh
 # The overhead of training through NATS (issue 14): builds sweep, writes
-# the configs (embedded data, hidden 50, 1080 updates: about one-second
+# the configs (embedded data, hidden 50, 1800 updates: about one-second
 # trials; 8 and 24 of them) and runs bench/distributed.py, which times
 # both modes (local pool, 2 workers; --nats embedded + 2 worker processes)
 # and prints the cost per extra trial, the ratio and the overhead per
@@ -20,7 +20,7 @@ name: overhead
 seed: 5
 data: {source: embedded}
 model: {hidden: 50}
-training: {batch_size: 100, step_size: 90, cycles: 6, records_per_cycle: 4, eta_max: 0.05}
+training: {batch_size: 100, step_size: 90, cycles: 10, records_per_cycle: 4, eta_max: 0.05}
 search:
   stages:
     - {name: grid, sampler: sobol, trials: $n, space: {lambda: {log10: [-5, -2]}}}
