@@ -17,9 +17,9 @@ import (
 	"github.com/sweep-ml/sweep/pkg/train"
 )
 
-// wireVersion is the version of the messages below; a worker refuses
-// (terminates) a segment of another version, which a newer coordinator
-// would send.
+// wireVersion is the version of the messages below; a worker gives a
+// segment of another version back (a newer coordinator's, for a newer
+// worker) and terminates malformed ones.
 const wireVersion = 1
 
 const (
@@ -35,8 +35,12 @@ const (
 	maxMessage = 1 << 20
 )
 
-// ErrProtocol is wrapped by every error about a malformed message.
-var ErrProtocol = errors.New("distributed: malformed message")
+// ErrProtocol is wrapped by every error about a malformed message, and
+// errOtherVersion by those about a message of another wire version.
+var (
+	ErrProtocol     = errors.New("distributed: malformed message")
+	errOtherVersion = errors.New("another version")
+)
 
 func workSubject(key string) string     { return "sweep.work." + key }
 func resultsSubject(key string) string  { return "sweep.results." + key }
@@ -112,7 +116,7 @@ func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", ErrProtocol, err)
 	}
 	if m.Version != wireVersion {
-		return m, config.Trial{}, fmt.Errorf("%w: work message of version %d, this worker reads version %d", ErrProtocol, m.Version, wireVersion)
+		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Version, wireVersion)
 	}
 	if m.CheckpointEvery < 0 {
 		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", ErrProtocol, m.CheckpointEvery)

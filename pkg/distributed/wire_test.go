@@ -55,8 +55,12 @@ func TestDecodeSegment(t *testing.T) {
 		"backslash file":   edit(func(m *segmentMsg) { m.Data.Test = []string{`..\x`} }),
 		"unknown settings": edit(func(m *segmentMsg) { m.Encoded = `{"algorithm_version":1,"data":"fp","training":{"x":1}}` }),
 	} {
-		if _, _, err := decodeSegment(b); !errors.Is(err, ErrProtocol) {
+		_, _, err := decodeSegment(b)
+		if !errors.Is(err, ErrProtocol) {
 			t.Errorf("%s: error %v, want ErrProtocol", name, err)
+		}
+		if errors.Is(err, errOtherVersion) != (name == "other version") {
+			t.Errorf("%s: error %v: only another version may be given back rather than terminated", name, err)
 		}
 	}
 }

@@ -165,6 +165,14 @@ func (w *worker) loop(ctx context.Context, name string) {
 // handle trains one work message's segment.
 func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstream.Msg, name string) {
 	seg, tr, err := decodeSegment(msg.Data())
+	if errors.Is(err, errOtherVersion) {
+		w.stats.Refused.Add(1)
+		if w.data.firstFailure(fmt.Sprintf("version %d", seg.Version)) {
+			w.opts.Logf("%s: %v; giving such segments back for other workers (upgrade this one)", name, err)
+		}
+		_ = msg.NakWithDelay(refusedDelay)
+		return
+	}
 	if err != nil {
 		w.opts.Logf("%s: refusing a work message: %v", name, err)
 		_ = msg.Term()
@@ -372,8 +380,9 @@ func (c *dataCache) get(ctx context.Context, ref dataRef) (*search.Data, error) 
 	return nil, fmt.Errorf("distributed: no --data-dir holds the %s with fingerprint %s (dirs: %v)", what, short(ref.Fingerprint), c.opts.DataDirs)
 }
 
-// firstFailure reports whether fp's data set is missing for the first
-// time, so that a worker logs it once, not at every redelivery.
+// firstFailure reports whether fp (a data set's fingerprint, or a wire
+// version) fails for the first time, so that a worker logs it once, not
+// at every redelivery.
 func (c *dataCache) firstFailure(fp string) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
