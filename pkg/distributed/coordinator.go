@@ -20,7 +20,9 @@ import (
 
 // CoordinatorOptions configure a Coordinator.
 type CoordinatorOptions struct {
-	// AckWait is the work consumer's ack wait; 0 means DefaultAckWait.
+	// AckWait is the ack wait of the work consumer and of this sweep's
+	// results consumer (a result delivered to a coordinator that died
+	// comes again after it); 0 means DefaultAckWait.
 	AckWait time.Duration
 	// CheckpointEvery is passed to the workers (train.Options).
 	CheckpointEvery int
@@ -109,7 +111,7 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 		var err error
 		results, err = c.js.CreateOrUpdateConsumer(ctx, resultsStream, jetstream.ConsumerConfig{
 			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key),
-			AckPolicy: jetstream.AckExplicitPolicy, AckWait: DefaultAckWait, MaxDeliver: -1, MaxAckPending: -1,
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait, MaxDeliver: -1, MaxAckPending: -1,
 		})
 		return err
 	})

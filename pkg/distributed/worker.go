@@ -49,6 +49,12 @@ const refusedDelay = 2 * time.Second
 // trial does not pay an object upload at every checkpoint.
 const storeEvery = time.Second
 
+// recordEvery is how often at most a worker sends a history record as
+// progress: enough for status and the live display, which the record
+// messages are for (the result carries the whole history), and on short
+// trials a message per record was a third of the coordinator's work.
+const recordEvery = 250 * time.Millisecond
+
 // WorkerStats count what RunWorkers did, for tests and logs.
 type WorkerStats struct {
 	Trained, Resumed, Refused atomic.Int64
@@ -221,7 +227,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		}
 	}
 	notify(progressMsg{Trial: seg.Trial, Ran: r}) // started
-	stored := time.Now()
+	stored, noticed := time.Now(), time.Time{}
 	res, terr := train.Train(ctx, tr.Settings, ds.Prepared, train.Options{
 		Resume: resume, Kernel: w.opts.Kernel, CheckpointEvery: seg.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {
@@ -238,7 +244,12 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 			}
 			return nil
 		},
-		OnRecord: func(rec train.Record) { notify(progressMsg{Trial: seg.Trial, Ran: r, Record: &rec}) },
+		OnRecord: func(rec train.Record) {
+			if time.Since(noticed) >= recordEvery {
+				noticed = time.Now()
+				notify(progressMsg{Trial: seg.Trial, Ran: r, Record: &rec})
+			}
+		},
 	})
 	stop()
 	if ctx.Err() != nil {
