@@ -92,7 +92,7 @@ func TestProgressTerminal(t *testing.T) {
 	before := runtime.NumGoroutine()
 	var out bytes.Buffer
 	db := filepath.Join(t.TempDir(), "tiny.db")
-	if err := runSweep(t.Context(), tinyConfig(t), db, store.Options{Create: true}, search.RunOptions{Workers: 2}, &out, term); err != nil {
+	if err := runSweep(t.Context(), tinyConfig(t), db, store.Options{Create: true}, search.RunOptions{Workers: 2}, natsOptions{}, &out, term); err != nil {
 		t.Fatal(err)
 	}
 	settledGoroutines(t, before)
@@ -116,7 +116,7 @@ func TestProgressClosedOnEarlyReturn(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	db := filepath.Join(t.TempDir(), "tiny.db")
-	err := runSweep(ctx, tinyConfig(t), db, store.Options{Create: true}, search.RunOptions{Workers: 2}, io.Discard, term)
+	err := runSweep(ctx, tinyConfig(t), db, store.Options{Create: true}, search.RunOptions{Workers: 2}, natsOptions{}, io.Discard, term)
 	if err == nil {
 		t.Fatal("a cancelled sweep returned no error")
 	}

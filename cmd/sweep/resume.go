@@ -22,6 +22,7 @@ type resumeOptions struct {
 	db      string
 	workers int
 	kernel  string
+	nats    natsOptions
 	out     io.Writer
 	errOut  io.Writer
 }
@@ -40,6 +41,7 @@ func newResumeCmd() *cobra.Command {
 	addDBFlag(cmd, &opts.db)
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
 	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
+	addNATSFlags(cmd, &opts.nats, true)
 	return cmd
 }
 
@@ -70,7 +72,7 @@ func runResume(ctx context.Context, opts resumeOptions) error {
 	if err != nil {
 		return err
 	}
-	return runSweep(ctx, cfg, dbPath, store.Options{}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
+	return runSweep(ctx, cfg, dbPath, store.Options{}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.nats, opts.out, opts.errOut)
 }
 
 // addDBFlag adds --db to a command that works on an existing sweep.

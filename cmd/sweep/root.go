@@ -63,7 +63,7 @@ search exactly where it stopped.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd(), newVersionCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newWorkerCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd(), newVersionCmd())
 	root.Version = "-" // any value makes cobra add --version; the template prints it
 	cobra.AddTemplateFunc("versionText", versionText)
 	root.SetVersionTemplate("{{versionText}}")

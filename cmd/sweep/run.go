@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 
 	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/distributed"
 	"github.com/sweep-ml/sweep/pkg/search"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
@@ -22,6 +25,7 @@ type runOptions struct {
 	workers int
 	kernel  string
 	plan    bool
+	nats    natsOptions
 	out     io.Writer
 	errOut  io.Writer
 }
@@ -47,6 +51,7 @@ checkpoint, failed ones are retried.`,
 	cmd.Flags().IntVar(&opts.workers, "workers", 0, "trials trained at once (default search.workers, else the number of CPUs)")
 	cmd.Flags().BoolVar(&opts.plan, "plan", false, "print every stage's trials and whether each is stored, train nothing")
 	cmd.Flags().StringVar(&opts.kernel, "kernel", "", kernelUsage())
+	addNATSFlags(cmd, &opts.nats, true)
 	return cmd
 }
 
@@ -68,7 +73,135 @@ func runRun(ctx context.Context, opts runOptions) error {
 	if opts.plan {
 		return runPlan(ctx, cfg, dbPath, opts.out)
 	}
-	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.out, opts.errOut)
+	return runSweep(ctx, cfg, dbPath, store.Options{Create: true}, search.RunOptions{Workers: opts.workers, Kernel: opts.kernel}, opts.nats, opts.out, opts.errOut)
+}
+
+// checkNATS checks the --nats flags before anything is loaded.
+func checkNATS(o natsOptions) error {
+	if o.url == "" {
+		for _, f := range []string{o.creds, o.token, o.tlsCA, o.tlsCert, o.tlsKey} {
+			if f != "" {
+				return usageError{fmt.Errorf("--nats-creds, --nats-token and --nats-tls-* need --nats")}
+			}
+		}
+		return nil
+	}
+	if o.ackWait < time.Second {
+		return usageError{fmt.Errorf("--ack-wait must be at least 1s, got %s", o.ackWait)}
+	}
+	_, embedded, err := distributed.ParseEmbedded(o.url)
+	switch {
+	case err != nil:
+		return usageError{err}
+	case embedded && (o.creds != "" || o.tlsCA != "" || o.tlsCert != "" || o.tlsKey != ""):
+		return usageError{fmt.Errorf("--nats embedded authenticates by token only; --nats-creds and --nats-tls-* are for an external server")}
+	case !embedded:
+		if err := o.conn("", nil).Check(); err != nil {
+			return usageError{err}
+		}
+	}
+	return nil
+}
+
+// coordination is a run's connection to its NATS server: the embedded
+// server if it started one, and the local workers it runs.
+type coordination struct {
+	embedded *distributed.Embedded
+	nc, wnc  *nats.Conn
+	coord    *distributed.Coordinator
+	stats    distributed.CoordinatorStats
+	local    int
+	stopWork context.CancelFunc
+	workDone chan struct{}
+	once     sync.Once
+}
+
+// startNATS connects (starting the embedded server first if asked) and
+// returns the coordinator to run the sweep through.
+func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro search.RunOptions, errOut io.Writer, logf func(string, ...any)) (*coordination, error) {
+	co := &coordination{local: local}
+	conn := o.conn("sweep coordinator", logf)
+	if addr, embedded, _ := distributed.ParseEmbedded(o.url); embedded {
+		e, err := distributed.StartEmbedded(addr, dbPath+".nats", o.token)
+		if err != nil {
+			return nil, err
+		}
+		co.embedded = e
+		conn.URL, conn.Token = e.LocalURL, e.Token
+		fmt.Fprintf(errOut, "embedded NATS JetStream server at %s (store %s); workers join with:\n  sweep worker --nats %s --nats-token %s\n", e.URL, dbPath+".nats", e.URL, e.Token)
+	}
+	nc, err := distributed.Connect(conn)
+	if err != nil {
+		co.close()
+		return nil, err
+	}
+	co.nc = nc
+	co.coord = distributed.NewCoordinator(nc, cfg, distributed.CoordinatorOptions{AckWait: o.ackWait, CheckpointEvery: ro.CheckpointEvery, Logf: logf}, &co.stats)
+	return co, nil
+}
+
+// attach binds the coordinator to the prepared database and starts the
+// local workers, which share the runner's data.
+func (co *coordination) attach(ctx context.Context, db *store.DB, runner *search.Runner, cfg config.Config, conn distributed.ConnOptions, kernel string, logf func(string, ...any)) error {
+	if err := co.coord.Attach(ctx, db); err != nil {
+		return err
+	}
+	co.workDone = make(chan struct{})
+	if co.local == 0 {
+		close(co.workDone)
+		return nil
+	}
+	if co.embedded != nil {
+		conn.URL, conn.Token = co.embedded.LocalURL, co.embedded.Token
+	}
+	wnc, err := distributed.Connect(conn)
+	if err != nil {
+		close(co.workDone)
+		return err
+	}
+	co.wnc = wnc
+	var dirs []string
+	for i := -1; i < len(cfg.Search.Stages); i++ {
+		var st *config.Stage
+		if i >= 0 {
+			st = &cfg.Search.Stages[i]
+		}
+		if d := cfg.DataSection(st).Dir; d != "" {
+			dirs = append(dirs, d)
+		}
+	}
+	base := runner.BaseData()
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	co.stopWork = cancel
+	go func() {
+		defer close(co.workDone)
+		_ = distributed.RunWorkers(wctx, wnc, distributed.WorkerOptions{Workers: co.local, Kernel: kernel, DataDirs: dirs,
+			Data: map[string]*search.Data{base.Info.Fingerprint: base}}, nil)
+	}()
+	return nil
+}
+
+// close stops the local workers, the coordinator, the connections and the
+// embedded server, once; the database must still be open.
+func (co *coordination) close() { co.once.Do(co.shutdown) }
+
+func (co *coordination) shutdown() {
+	if co.stopWork != nil {
+		co.stopWork()
+		<-co.workDone
+	}
+	if co.coord != nil {
+		co.coord.Close()
+	}
+	for _, nc := range []*nats.Conn{co.wnc, co.nc} {
+		if nc != nil {
+			_ = nc.Drain()
+			nc.Close()
+		}
+	}
+	if co.embedded != nil {
+		co.embedded.Shutdown()
+	}
 }
 
 // checkWorkers refuses a --workers outside 0..config.MaxWorkers; 0, the
@@ -83,7 +216,10 @@ func checkWorkers(n int) error {
 // runSweep loads the data (before any database is created, so a config
 // that cannot run leaves nothing behind), runs the sweep with ro's workers
 // and kernel and prints its ranking.
-func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.Options, ro search.RunOptions, out, errOut io.Writer) error {
+func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.Options, ro search.RunOptions, no natsOptions, out, errOut io.Writer) error {
+	if err := checkNATS(no); err != nil {
+		return err
+	}
 	// An existing database is opened first, so that a second process learns
 	// at once that a sweep is running instead of after loading the data. A
 	// new one is created only once the config and the data are known good.
@@ -99,11 +235,25 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	progress := newProgress(errOut)
 	defer progress.Close()
 	ro.Observer = progress
+	var co *coordination
+	trainers := 0 // trials trained at once in this process
+	if no.url != "" {
+		logf := func(format string, args ...any) { progress.Warn("nats: " + fmt.Sprintf(format, args...)) }
+		var err error
+		if co, err = startNATS(no, dbPath, cfg, ro.Workers, ro, errOut, logf); err != nil {
+			return err
+		}
+		defer co.close()
+		trainers, ro.Workers, ro.Executor = ro.Workers, 0, co.coord
+	}
 	runner, err := search.NewRunner(ctx, cfg, ro)
 	if err != nil {
 		return err
 	}
-	setMemoryLimit(runner.Workers(), maxHidden(cfg), runner.BaseData().Prepared.D)
+	if co == nil {
+		trainers = runner.Workers()
+	}
+	setMemoryLimit(max(trainers, 1), maxHidden(cfg), runner.BaseData().Prepared.D)
 	if db == nil {
 		if db, err = openForWriting(dbPath, open); err != nil {
 			return err
@@ -113,22 +263,38 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	if err := runner.Prepare(db); err != nil {
 		return err
 	}
+	if co != nil {
+		logf := func(format string, args ...any) { progress.Warn("nats: " + fmt.Sprintf(format, args...)) }
+		if err := co.attach(ctx, db, runner, cfg, no.conn("sweep local worker", logf), ro.Kernel, logf); err != nil {
+			return err
+		}
+	}
 	info := runner.BaseData().Info
-	workers, workersTime := fmt.Sprintf("%d workers", runner.Workers()), fmt.Sprintf("%d workers'", runner.Workers())
-	if runner.Workers() == 1 {
+	workers, workersTime := fmt.Sprintf("%d workers", trainers), fmt.Sprintf("%d workers'", max(trainers, 1))
+	if trainers == 1 {
 		workers, workersTime = "1 worker", "1 worker's"
+	}
+	if co != nil {
+		workers = fmt.Sprintf("through NATS (sweep key %s) with %s here", co.coord.Key(), workers)
 	}
 	fmt.Fprintf(errOut, "sweep %q: %s data (%d train / %d validation / %d test), %s, database %s\n",
 		cfg.Name, info.Source, runner.BaseData().Prepared.NTrain(), runner.BaseData().Prepared.NVal(), info.Test.N, workers, db.Path())
 	start := time.Now()
 	runErr := runner.Run(ctx, db)
+	if co != nil {
+		co.close() // while the database is open: result handlers read it
+	}
 	progress.Close() // before the ranking is printed below the bars
 	if runErr != nil {
 		return runErr
 	}
-	if wall := time.Since(start).Seconds(); runner.Trained() > 0 {
+	if wall := time.Since(start).Seconds(); runner.Trained() > 0 && co == nil {
 		fmt.Fprintf(errOut, "sweep took %.1fs; writing the database %.2fs of worker time (%.1f%% of %s time)\n",
 			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), workersTime)
+	} else if co != nil {
+		s := &co.stats
+		fmt.Fprintf(errOut, "sweep took %.1fs through NATS: %d segments published (%d recognised as duplicates by the server), %d results stored, %d duplicate results dropped, %d redeliveries\n",
+			wall, s.Published.Load(), s.Deduplicated.Load(), s.Results.Load(), s.Duplicates.Load(), s.Redelivered.Load())
 	}
 	fmt.Fprintln(out)
 	if err := writeRanking(ctx, out, db, reportOptions{top: rankingRows}); err != nil {

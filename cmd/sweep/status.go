@@ -131,13 +131,26 @@ func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 	sort.Slice(snap.Running, func(i, j int) bool { return snap.Running[i].ID < snap.Running[j].ID })
 	fmt.Fprintln(w, "\nrunning:")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "id\tstage\tlambda\tstep\tepoch\tval acc")
+	fmt.Fprintln(tw, "id\tstage\tlambda\tstep\tepoch\tval acc\ttrained by")
 	for _, rt := range snap.Running {
 		acc := "-"
 		if rt.ValAccuracy != nil {
 			acc = report.Percent(*rt.ValAccuracy)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\n", report.ShortID(rt.ID), rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%.2f\t%s\t%s\n", report.ShortID(rt.ID), rt.Stage, report.Sci(rt.Params["lambda"]), rt.Step, rt.TotalSteps, rt.Epoch, acc, trainedBy(rt))
 	}
 	return tw.Flush()
+}
+
+// trainedBy says where a running trial trains: "worker (host, kernel)"
+// for a distributed worker, "host (kernel)" in the sweep's own pool, "-"
+// before its first record says.
+func trainedBy(rt store.RunningTrial) string {
+	switch {
+	case rt.Worker != "":
+		return fmt.Sprintf("%s (%s, %s)", rt.Worker, rt.Host, rt.Kernel)
+	case rt.Host != "" || rt.Kernel != "":
+		return fmt.Sprintf("%s (%s)", rt.Host, rt.Kernel)
+	}
+	return "-"
 }

@@ -300,10 +300,13 @@ type JSONTrial struct {
 	Error         string             `json:"error,omitempty"`
 	DivergedStep  int                `json:"diverged_step,omitempty"`
 	Kernel        string             `json:"kernel,omitempty"`
-	Seeds         int                `json:"seeds,omitempty"`
-	SeedIDs       []string           `json:"seed_ids,omitempty"`
-	SeedsDone     *int               `json:"seeds_done,omitempty"`
-	Std           map[string]Number  `json:"std,omitempty"`
+	// Segments say where each stretch of the training ran (worker, host,
+	// kernel, from and to update); absent in files written before them.
+	Segments  []store.Segment   `json:"segments,omitempty"`
+	Seeds     int               `json:"seeds,omitempty"`
+	SeedIDs   []string          `json:"seed_ids,omitempty"`
+	SeedsDone *int              `json:"seeds_done,omitempty"`
+	Std       map[string]Number `json:"std,omitempty"`
 }
 
 func number(p *float64) *Number {
@@ -341,6 +344,7 @@ func WriteJSON(w io.Writer, rows []Row) error {
 			ValAccuracy: number(r.Final.ValAccuracy), ValCost: number(r.Final.ValCost), ValLoss: number(r.Final.ValLoss),
 			TrainAccuracy: number(r.Final.TrainAccuracy), TestAccuracy: number(r.Final.TestAccuracy),
 			CyclesTrained: CyclesTrained(r.Trial), Seconds: r.Seconds, WallSeconds: r.WallSeconds, Error: r.Error, DivergedStep: r.DivergedStep, Kernel: r.Kernel,
+			Segments: r.Segments,
 		}
 		if s := r.Seeds; s != nil {
 			out[i].Seeds, out[i].SeedIDs, out[i].SeedsDone = len(s.IDs), s.IDs, &s.Done

@@ -93,6 +93,13 @@ func WriteTrial(w io.Writer, db *store.DB, t store.Trial) error {
 		line("reused in", strings.Join(listed, ", "))
 	}
 	line("kernel", dash(t.Kernel))
+	for i, sg := range t.Segments {
+		key := ""
+		if i == 0 {
+			key = "segments"
+		}
+		line(key, segmentString(sg))
+	}
 	line("precision", dash(t.Precision))
 	line("seconds", fmt.Sprintf("%.2f training, %.2f wall", t.Seconds, t.WallSeconds))
 	line("attempts", strconv.Itoa(t.Attempts))
@@ -125,6 +132,15 @@ func WriteTrial(w io.Writer, db *store.DB, t store.Trial) error {
 	}
 	fmt.Fprintf(w, "\nhistory (%d records)\n", len(history))
 	return WriteHistory(w, history)
+}
+
+// segmentString describes where one stretch of a trial trained.
+func segmentString(s store.Segment) string {
+	where := dash(s.Host)
+	if s.Worker != "" {
+		where = fmt.Sprintf("worker %s on %s", s.Worker, where)
+	}
+	return fmt.Sprintf("steps %d-%d: %s, kernel %s", s.From, s.To, where, dash(s.Kernel))
 }
 
 func dash(s string) string {

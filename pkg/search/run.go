@@ -50,6 +50,10 @@ type RunOptions struct {
 	// Kernel is the kernel set trials train with (train.Kernels); "" means
 	// the fastest. It changes the speed, never a result.
 	Kernel string
+	// Executor, if set, trains the trials instead of this process's
+	// goroutines; Workers is then ignored and every trial of a stage is
+	// handed to it at once (see Executor).
+	Executor Executor
 }
 
 // Runner runs a sweep's stages against a database.
@@ -61,6 +65,7 @@ type Runner struct {
 
 	// trainFn is train.Train; tests replace it to inject failures.
 	trainFn func(context.Context, train.Config, *train.Dataset, train.Options) (*train.Result, error)
+	exec    Executor // RunOptions.Executor, else trainFn in this process
 
 	db         *store.DB
 	storeNanos atomic.Int64 // time spent writing the database
@@ -79,7 +84,9 @@ func NewRunner(ctx context.Context, cfg config.Config, opts RunOptions) (*Runner
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if opts.Workers <= 0 {
+	if opts.Executor != nil {
+		opts.Workers = maxInFlight
+	} else if opts.Workers <= 0 {
 		opts.Workers = cfg.Search.WorkerCount()
 	}
 	if opts.StatusEvery <= 0 {
@@ -90,6 +97,9 @@ func NewRunner(ctx context.Context, cfg config.Config, opts RunOptions) (*Runner
 		return nil, err
 	}
 	r := &Runner{cfg: cfg, opts: opts, data: map[string]*Data{}, trainFn: train.Train}
+	if r.exec = opts.Executor; r.exec == nil {
+		r.exec = localExecutor{r, hostname()}
+	}
 	if r.base, err = r.load(ctx, cfg.Data); err != nil {
 		return nil, cfg.DataError(nil, err)
 	}
@@ -437,7 +447,8 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	}
 	r.trialStarted(t, from, resumedAt, total, resume)
 
-	res, err := r.trainFn(ctx, t.Config, t.Data.Prepared, train.Options{
+	job := &Job{Trial: t}
+	job.Options = train.Options{
 		Resume:          resume,
 		Kernel:          r.opts.Kernel,
 		CheckpointEvery: r.opts.CheckpointEvery,
@@ -446,9 +457,14 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			if err != nil {
 				return err
 			}
+			meta.Segments = addSegment(meta.Segments, job.Ran, ck.Step)
+			meta.Kernel = job.Ran.Kernel
 			m := meta
 			m.Seconds = ck.Seconds
 			m.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), ck.Step)
+			if !job.Started.IsZero() {
+				segment = job.Started
+			}
 			m.WallSeconds = wallBefore + time.Since(segment).Seconds()
 			if ctx.Err() != nil {
 				m.Status = store.Pending // interrupted: the next run resumes it
@@ -458,8 +474,15 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 			}
 			return nil
 		},
-		OnRecord: func(rec train.Record) { r.trialRecord(t, rec) },
-	})
+		OnRecord: func(rec train.Record) {
+			meta.Segments = addSegment(meta.Segments, job.Ran, rec.Step)
+			r.trialRecord(t, rec, job.Ran)
+		},
+	}
+	res, err := r.exec.Execute(ctx, job)
+	if !job.Started.IsZero() {
+		segment = job.Started
+	}
 	meta.WallSeconds = wallBefore + time.Since(segment).Seconds()
 	meta.Finished = time.Now().UTC()
 	var div *train.DivergedError
@@ -472,6 +495,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 		meta.CyclesTrained = t.Config.Cycles
 		meta.Seconds = res.Seconds
 		meta.Kernel = res.Kernel
+		meta.Segments = addSegment(meta.Segments, job.Ran, res.Steps)
 		history = res.History
 		last := res.History[len(res.History)-1]
 		meta.Final = store.Metrics{
@@ -486,6 +510,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 		// No final metrics: the accuracy of a network of NaNs means nothing.
 		meta.Status, meta.DivergedStep, meta.Error = store.Diverged, div.Step, err.Error()
 		meta.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), div.Step)
+		meta.Segments = addSegment(meta.Segments, job.Ran, div.Step)
 		history = div.History
 	case errors.As(err, &serr):
 		return serr.err
@@ -501,6 +526,9 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	}
 	if err := r.timed(func() error { return r.db.FinishTrial(meta, records, weights) }); err != nil {
 		return err
+	}
+	if job.Stored != nil {
+		job.Stored()
 	}
 	r.trialStopped(t, meta.Status)
 	if obs := r.opts.Observer; obs != nil {
@@ -546,10 +574,11 @@ func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, tot
 	}
 }
 
-func (r *Runner) trialRecord(t *PlannedTrial, rec train.Record) {
+func (r *Runner) trialRecord(t *PlannedTrial, rec train.Record, ran store.Segment) {
 	r.mu.Lock()
 	if rt := r.live[t.ID]; rt != nil {
 		rt.Step, rt.Epoch, rt.ValAccuracy = rec.Step, rec.Epoch, ptr(rec.ValAccuracy)
+		rt.Worker, rt.Host, rt.Kernel = ran.Worker, ran.Host, ran.Kernel
 	}
 	r.mu.Unlock()
 	if obs := r.opts.Observer; obs != nil {

@@ -50,7 +50,9 @@
 // reads a newer file's pruned and promoted trials without error, as
 // trials of a status it does not count. Such a file's numerics are still
 // known from its trial ids, which hash them (see package search); a writer
-// that continues it records them.
+// that continues it records them. Trial.Segments (which worker, host and
+// kernel trained each stretch of a trial; distributed runs) was added the
+// same way: older trials have none, and older releases ignore it.
 //
 // # Invariants
 //

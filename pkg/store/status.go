@@ -39,6 +39,11 @@ type RunningTrial struct {
 	TotalSteps int                `json:"total_steps"`
 	// ValAccuracy is nil before the first evaluation; it may be NaN.
 	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
+	// Worker, Host and Kernel say where the trial trains now (see
+	// Segment); Worker is "" in the run process's own pool.
+	Worker string `json:"worker,omitempty"`
+	Host   string `json:"host,omitempty"`
+	Kernel string `json:"kernel,omitempty"`
 }
 
 // runningTrialJSON shadows ValAccuracy so a NaN can be written.

@@ -125,6 +125,21 @@ type Trial struct {
 	// trials trained their config's cycles.
 	CyclesTrained int     `json:"cycles_trained,omitempty"`
 	Final         Metrics `json:"final"`
+	// Segments lists where the trial trained, one entry per stretch of
+	// steps a worker trained without interruption, in order. Files written
+	// before it existed lack it.
+	Segments []Segment `json:"segments,omitempty"`
+}
+
+// Segment is one stretch of a trial's training, from update From to
+// update To, and where it ran: Worker names a distributed worker ("" for
+// the run process's own pool), Host its machine, Kernel its kernel set.
+type Segment struct {
+	Worker string `json:"worker,omitempty"`
+	Host   string `json:"host,omitempty"`
+	Kernel string `json:"kernel,omitempty"`
+	From   int    `json:"from"`
+	To     int    `json:"to"`
 }
 
 // Metrics are a trial's final measurements. A nil field was not measured

@@ -1,0 +1,59 @@
+package distributed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// putCheckpoint stores ck as the trial's latest checkpoint unless the
+// object store already holds a later one: every checkpoint of a trial is
+// a state of the same training, so the latest is the best place to resume.
+func putCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial string, ck *train.Checkpoint) error {
+	name := checkpointObject(key, trial)
+	if step, ok := storedStep(ctx, obs, name); ok && step >= ck.Step {
+		return nil
+	}
+	blob, err := ck.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	meta := jetstream.ObjectMeta{Name: name, Metadata: map[string]string{"step": strconv.Itoa(ck.Step)}}
+	if _, err := obs.Put(ctx, meta, bytes.NewReader(blob)); err != nil {
+		return fmt.Errorf("distributed: store checkpoint of trial %s: %w", trial, err)
+	}
+	return nil
+}
+
+func storedStep(ctx context.Context, obs jetstream.ObjectStore, name string) (int, bool) {
+	info, err := obs.GetInfo(ctx, name)
+	if err != nil {
+		return 0, false
+	}
+	step, err := strconv.Atoi(info.Metadata["step"])
+	return step, err == nil
+}
+
+// getCheckpoint is the trial's latest checkpoint, or nil if it has none;
+// a checkpoint that does not decode counts as none, so the trial trains
+// from its start rather than never.
+func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial string) (*train.Checkpoint, error) {
+	blob, err := obs.GetBytes(ctx, checkpointObject(key, trial))
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("distributed: read checkpoint of trial %s: %w", trial, err)
+	}
+	var ck train.Checkpoint
+	if ck.UnmarshalBinary(blob) != nil {
+		return nil, nil
+	}
+	return &ck, nil
+}

@@ -1,0 +1,369 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// CoordinatorOptions configure a Coordinator.
+type CoordinatorOptions struct {
+	// AckWait is the ack wait of the work consumer and of this sweep's
+	// results consumer (a result delivered to a coordinator that died
+	// comes again after it); 0 means DefaultAckWait.
+	AckWait time.Duration
+	// CheckpointEvery is passed to the workers (train.Options).
+	CheckpointEvery int
+	// Logf receives one line per event worth a log line.
+	Logf func(format string, args ...any)
+}
+
+// copyEvery is how often at most the coordinator copies a trial's latest
+// checkpoint from the object store into bbolt. Redeliveries resume from
+// the object store, which has every checkpoint; the copy serves a later
+// run without --nats, and each costs a fetch, a decode and an fsynced
+// commit, which for short trials was most of the coordinator's work.
+const copyEvery = 10 * time.Second
+
+// CoordinatorStats count what a Coordinator saw.
+type CoordinatorStats struct {
+	// Published counts work messages the server accepted, Deduplicated
+	// those it recognised as repeats within its duplicate window.
+	Published, Deduplicated atomic.Int64
+	// Results counts results stored, Duplicates results that arrived for
+	// a trial already stored (acked and dropped), Redelivered results
+	// delivered more than once.
+	Results, Duplicates, Redelivered atomic.Int64
+}
+
+// Coordinator is a search.Executor that hands each segment to the workers
+// of a NATS JetStream server and turns their messages back into the
+// runner's checkpoint and record hooks and its result.
+type Coordinator struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	obs   jetstream.ObjectStore
+	db    *store.DB
+	cfg   config.Config
+	key   string
+	name  string
+	opts  CoordinatorOptions
+	stats *CoordinatorStats
+
+	mu      sync.Mutex
+	waiters map[string]*waiter
+	cc      jetstream.ConsumeContext
+	sub     *nats.Subscription
+}
+
+type waiter struct {
+	progress chan progressMsg
+	results  chan jetstream.Msg
+}
+
+// NewCoordinator returns a Coordinator of cfg's sweep on nc's server; it
+// trains nothing until Attach gives it the sweep's database.
+func NewCoordinator(nc *nats.Conn, cfg config.Config, opts CoordinatorOptions, stats *CoordinatorStats) *Coordinator {
+	if opts.AckWait <= 0 {
+		opts.AckWait = DefaultAckWait
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if stats == nil {
+		stats = &CoordinatorStats{}
+	}
+	return &Coordinator{nc: nc, cfg: cfg, opts: opts, stats: stats, waiters: map[string]*waiter{}}
+}
+
+// Attach sets up the streams, the work consumer and this sweep's results
+// consumer for the sweep in db (prepared by the runner), and starts
+// reading results. It waits for the server until ctx is done.
+func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
+	sw, err := db.Sweep()
+	if err != nil {
+		return err
+	}
+	if c.js, err = jetstream.New(c.nc); err != nil {
+		return fmt.Errorf("distributed: %w", err)
+	}
+	c.db, c.key, c.name = db, SweepKey(sw), sw.Name
+	if c.obs, err = setup(ctx, c.js, c.opts.Logf); err != nil {
+		return err
+	}
+	var results jetstream.Consumer
+	err = retry(ctx, func(ctx context.Context) error {
+		if _, err := c.js.CreateOrUpdateConsumer(ctx, workStream, workConsumerConfig(c.opts.AckWait)); err != nil {
+			return err
+		}
+		var err error
+		results, err = c.js.CreateOrUpdateConsumer(ctx, resultsStream, jetstream.ConsumerConfig{
+			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key),
+			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait, MaxDeliver: -1, MaxAckPending: -1,
+		})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if c.sub, err = c.nc.Subscribe(progressSubject(c.key)+".*", c.onProgress); err != nil {
+		return fmt.Errorf("distributed: subscribe: %w", err)
+	}
+	if c.cc, err = results.Consume(c.onResult); err != nil {
+		_ = c.sub.Unsubscribe()
+		return fmt.Errorf("distributed: consume results: %w", err)
+	}
+	return nil
+}
+
+// Key is the sweep's key on the server (see SweepKey).
+func (c *Coordinator) Key() string { return c.key }
+
+// Close stops reading results and progress; unacked results stay in the
+// stream for the next coordinator.
+func (c *Coordinator) Close() {
+	if c.cc != nil {
+		c.cc.Stop()
+		_ = c.sub.Unsubscribe()
+	}
+}
+
+func (c *Coordinator) onProgress(m *nats.Msg) {
+	var p progressMsg
+	if len(m.Data) > maxMessage || decodeGob(m.Data, &p) != nil {
+		return
+	}
+	c.mu.Lock()
+	w := c.waiters[p.Trial]
+	c.mu.Unlock()
+	if w == nil {
+		return
+	}
+	select {
+	case w.progress <- p:
+	default: // advisory: a slow runner loses records, never results
+	}
+}
+
+func (c *Coordinator) onResult(m jetstream.Msg) {
+	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+		c.stats.Redelivered.Add(1)
+	}
+	var r resultMsg
+	if len(m.Data()) > maxMessage || json.Unmarshal(m.Data(), &r) != nil || r.Version != wireVersion {
+		c.opts.Logf("dropping a malformed result message")
+		_ = m.Term()
+		return
+	}
+	c.mu.Lock()
+	w := c.waiters[r.Trial]
+	c.mu.Unlock()
+	if w != nil {
+		select {
+		case w.results <- m:
+			return
+		default:
+		}
+	}
+	// Nobody waits for it: a duplicate of a stored result, or a result
+	// that came before its trial's segment was planned again (a restarted
+	// coordinator).
+	t, err := c.db.Trial(r.Trial)
+	switch {
+	case err == nil && t.Status.Final():
+		c.stats.Duplicates.Add(1)
+		c.drop(m, r)
+		// The duplicate's worker may have stored a checkpoint after the
+		// stored result's cleanup.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.obs.Delete(ctx, checkpointObject(c.key, r.Trial))
+	case errors.Is(err, store.ErrNotFound):
+		c.opts.Logf("dropping a result for trial %s, which this sweep does not have", r.Trial)
+		c.drop(m, r)
+	default:
+		_ = m.NakWithDelay(time.Second)
+	}
+}
+
+// drop acks a result that is not needed and deletes its object.
+func (c *Coordinator) drop(m jetstream.Msg, r resultMsg) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if m.DoubleAck(ctx) == nil && r.Object != "" {
+		_ = c.obs.Delete(ctx, r.Object)
+	}
+}
+
+// Execute implements search.Executor: it publishes the segment and waits
+// for its result, passing checkpoints and records on meanwhile.
+func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Result, error) {
+	t := job.Trial
+	if c.db == nil {
+		return nil, errors.New("distributed: the coordinator is not attached to a database")
+	}
+	enc, err := config.EncodeTrial(config.Trial{Settings: t.Config, Data: t.Data.Info.Fingerprint, Numerics: train.AlgorithmVersion})
+	if err != nil {
+		return nil, err
+	}
+	if id := config.TrialID(enc); id != t.ID {
+		return nil, fmt.Errorf("distributed: trial %s encodes to id %s", t.ID, id)
+	}
+	meta, err := c.db.Trial(t.ID)
+	if err != nil {
+		return nil, err
+	}
+	from := 0
+	if ck := job.Options.Resume; ck != nil {
+		from = ck.Step
+		if err := retry(ctx, func(ctx context.Context) error { return putCheckpoint(ctx, c.obs, c.key, t.ID, ck) }); err != nil {
+			return nil, err
+		}
+		job.Options.Resume = nil // the object store has it now
+	}
+	w := &waiter{progress: make(chan progressMsg, 64), results: make(chan jetstream.Msg, 4)}
+	c.mu.Lock()
+	c.waiters[t.ID] = w
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.waiters, t.ID)
+		c.mu.Unlock()
+		// Results that queued behind the one returned go back, to come
+		// again as duplicates once it is stored.
+		for {
+			select {
+			case m := <-w.results:
+				_ = m.NakWithDelay(time.Second)
+			default:
+				return
+			}
+		}
+	}()
+	body, err := json.Marshal(segmentMsg{Version: wireVersion, Sweep: c.key, Name: c.name, Trial: t.ID, Encoded: string(enc),
+		Data: newDataRef(c.cfg.DataSection(t.Stage), t.Data.Info.Fingerprint), CheckpointEvery: c.opts.CheckpointEvery})
+	if err != nil {
+		return nil, fmt.Errorf("distributed: %w", err)
+	}
+	// The id repeats for the same trial, attempt and start, so that a
+	// restarted coordinator's segment is the one already queued.
+	msgID := fmt.Sprintf("%s.%s.%d.%d", c.key, t.ID, meta.Attempts, from)
+	if err := c.publish(ctx, body, msgID); err != nil {
+		return nil, err
+	}
+	job.Ran = store.Segment{From: from}
+	lastCk, copied := from, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case p := <-w.progress:
+			job.Ran = p.Ran.segment()
+			if job.Started.IsZero() {
+				job.Started = time.Now()
+			}
+			switch {
+			case p.Record != nil && job.Options.OnRecord != nil:
+				job.Options.OnRecord(*p.Record)
+			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery:
+				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID)
+				if err != nil || ck == nil || ck.Step <= lastCk {
+					continue // a later notice or the result will do
+				}
+				lastCk, copied = ck.Step, time.Now()
+				if err := job.Options.OnCheckpoint(ck); err != nil {
+					return nil, err
+				}
+			}
+		case m := <-w.results:
+			res, terr, ok := c.readResult(ctx, m, job)
+			if !ok {
+				// Its object is gone: train the segment again.
+				_ = m.Term()
+				if err := c.publish(ctx, body, fmt.Sprintf("%s.%d", msgID, time.Now().UnixNano())); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			return res, terr
+		}
+	}
+}
+
+// publish puts a work message on the queue, waiting for the server.
+func (c *Coordinator) publish(ctx context.Context, body []byte, msgID string) error {
+	return retry(ctx, func(ctx context.Context) error {
+		ack, err := c.js.Publish(ctx, workSubject(c.key), body, jetstream.WithMsgID(msgID))
+		if err != nil {
+			return err
+		}
+		c.stats.Published.Add(1)
+		if ack.Duplicate {
+			c.stats.Deduplicated.Add(1)
+		}
+		return nil
+	})
+}
+
+// readResult turns a result message into what train.Train would have
+// returned, and sets job.Stored to ack it after the commit. ok is false if
+// its object cannot be read.
+func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *search.Job) (res *train.Result, terr error, ok bool) {
+	var r resultMsg
+	_ = json.Unmarshal(m.Data(), &r) // onResult checked it
+	job.Ran = r.Ran.segment()
+	if job.Started.IsZero() {
+		job.Started = time.Now() // its progress notices were lost
+	}
+	job.Stored = func() {
+		c.stats.Results.Add(1)
+		c.drop(m, r)
+		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.obs.Delete(dctx, checkpointObject(c.key, r.Trial))
+	}
+	if r.Status == statusFailed {
+		return nil, errors.New(r.Error), true
+	}
+	var blob []byte
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		blob, err = c.obs.GetBytes(ctx, r.Object)
+		if errors.Is(err, jetstream.ErrObjectNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err, true // ctx is done: the runner keeps the trial pending
+	}
+	var p resultPayload
+	if blob == nil || decodeGob(blob, &p) != nil {
+		job.Stored = nil
+		return nil, nil, false
+	}
+	switch r.Status {
+	case statusDone:
+		if p.Result == nil {
+			job.Stored = nil
+			return nil, nil, false
+		}
+		return p.Result, nil, true
+	case statusDiverged:
+		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History}, true
+	}
+	job.Stored = nil
+	return nil, nil, false
+}

@@ -1,0 +1,133 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/store"
+)
+
+// testSweep is a small grid and a halving stage on the embedded data.
+const testSweep = `name: t
+seed: 3
+data: {source: embedded}
+model: {hidden: 6}
+training: {batch_size: 150, step_size: 10, cycles: 2, records_per_cycle: 2, eta_max: 0.05}
+search:
+  stages:
+    - {name: g, sampler: grid, trials: 2, space: {lambda: {log10: [-4, -2]}}}
+    - {name: h, sampler: sobol, trials: 3, space: {lambda: {log10: [-4, -1]}}, halving: {min_cycles: 1, eta: 2}}
+`
+
+// runSweep runs testSweep into a new database in dir, through exec if it
+// is set, and returns every trial's results as text (floats in their
+// shortest exact form).
+func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store.DB)) map[string]string {
+	t.Helper()
+	ctx := t.Context()
+	cfg, err := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml", BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := search.NewRunner(ctx, cfg, ro)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "t.db"), store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := r.Prepare(db); err != nil {
+		t.Fatal(err)
+	}
+	if attach != nil {
+		attach(db)
+	}
+	if err := r.Run(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	err = db.ForEachTrial(func(tr store.Trial) error {
+		h, err := db.History(tr.ID)
+		if err != nil {
+			return err
+		}
+		w, _ := db.Weights(tr.ID)
+		final, err := json.Marshal(tr.Final)
+		if err != nil {
+			return err
+		}
+		out[tr.ID] = fmt.Sprintf("%s %d %s %v %+v", tr.Status, tr.CyclesTrained, final, h, w)
+		if ro.Executor != nil && (len(tr.Segments) == 0 || tr.Segments[0].Worker == "") {
+			t.Errorf("trial %s: segments %+v name no worker", tr.ID, tr.Segments)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// A Runner whose Executor is a Coordinator, with workers in the same
+// process (generic kernels), stores what a local Runner stores: the
+// executor seam and the wire carry every bit, halving rungs included. Run
+// under -race in CI, it checks the coordinator's and workers' goroutines.
+func TestCoordinatorMatchesLocal(t *testing.T) {
+	want := runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil)
+
+	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown()
+	conn := ConnOptions{URL: e.LocalURL, Token: e.Token}
+	nc, err := Connect(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	wnc, err := Connect(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wnc.Close()
+	cfg, _ := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml"})
+	var stats CoordinatorStats
+	coord := NewCoordinator(nc, cfg, CoordinatorOptions{AckWait: 5 * time.Second}, &stats)
+	defer coord.Close()
+	var wstats WorkerStats
+	wctx, stop := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	got := runSweep(t, t.TempDir(), search.RunOptions{Executor: coord}, func(db *store.DB) {
+		if err := coord.Attach(t.Context(), db); err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			RunWorkers(wctx, wnc, WorkerOptions{Workers: 2, Kernel: "generic"}, &wstats)
+		}()
+	})
+	if len(got) != len(want) {
+		t.Fatalf("%d trials through NATS, %d locally", len(got), len(want))
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("trial %s differs:\n  nats  %.300s\n  local %.300s", id, got[id], w)
+		}
+	}
+	if n := stats.Results.Load(); n != wstats.Trained.Load() || n == 0 || stats.Duplicates.Load() != 0 {
+		t.Errorf("%d results stored, %d duplicates, %d segments trained: want one stored per segment", n, stats.Duplicates.Load(), wstats.Trained.Load())
+	}
+}

@@ -1,0 +1,205 @@
+package distributed
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/gob"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// wireVersion is the version of the messages below; a worker gives a
+// segment of another version back (a newer coordinator's, for a newer
+// worker) and terminates malformed ones.
+const wireVersion = 1
+
+const (
+	workStream    = "SWEEP_WORK"
+	resultsStream = "SWEEP_RESULTS"
+	blobBucket    = "SWEEP_BLOBS"
+	workConsumer  = "workers"
+	// DefaultAckWait is how long a work message may go without an ack or
+	// an in-progress ack before it is delivered again.
+	DefaultAckWait = 30 * time.Second
+	// maxMessage bounds what a worker or coordinator decodes from a
+	// message; the messages are small, their payloads are objects.
+	maxMessage = 1 << 20
+)
+
+// ErrProtocol is wrapped by every error about a malformed message, and
+// errOtherVersion by those about a message of another wire version.
+var (
+	ErrProtocol     = errors.New("distributed: malformed message")
+	errOtherVersion = errors.New("another version")
+)
+
+func workSubject(key string) string     { return "sweep.work." + key }
+func resultsSubject(key string) string  { return "sweep.results." + key }
+func progressSubject(key string) string { return "sweep.progress." + key }
+
+func checkpointObject(key, trial string) string { return key + "/" + trial + "/ck" }
+
+// SweepKey identifies one sweep database on a shared server: a hash of the
+// sweep's name and the creation time stored in its database, so that it is
+// the same after a restart and differs between two databases of one name.
+func SweepKey(sw store.Sweep) string {
+	sum := sha256.Sum256([]byte(sw.Name + "\x00" + sw.Created.UTC().Format(time.RFC3339Nano)))
+	return hex.EncodeToString(sum[:8])
+}
+
+// dataRef names a trial's data set so that a worker can find its own copy:
+// the source, the base name of the coordinator's data directory and the
+// base names of its files, never a path to open. The fingerprint decides
+// whether a copy is the same data.
+type dataRef struct {
+	Source      string   `json:"source"`
+	Dir         string   `json:"dir,omitempty"`
+	Train       []string `json:"train,omitempty"`
+	Test        []string `json:"test,omitempty"`
+	ValFiles    []string `json:"validation_files,omitempty"`
+	Holdout     int      `json:"holdout,omitempty"`
+	Fingerprint string   `json:"fingerprint"`
+}
+
+func newDataRef(sec config.DataSection, fingerprint string) dataRef {
+	base := func(names []string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Base(n))
+		}
+		return out
+	}
+	ref := dataRef{Source: sec.Source, Train: base(sec.Train), Test: base(sec.Test),
+		ValFiles: base(sec.Validation.Files), Holdout: sec.Validation.Holdout, Fingerprint: fingerprint}
+	if sec.Dir != "" {
+		ref.Dir = filepath.Base(sec.Dir)
+	}
+	return ref
+}
+
+// section is the data section that reads ref's files in dir.
+func (ref dataRef) section(dir string) config.DataSection {
+	return config.DataSection{Source: ref.Source, Dir: dir, Train: ref.Train, Test: ref.Test,
+		Validation: config.Validation{Holdout: ref.Holdout, Files: ref.ValFiles}}
+}
+
+// segmentMsg is a work message: one segment of one trial.
+type segmentMsg struct {
+	Version int    `json:"v"`
+	Sweep   string `json:"sweep"` // the sweep key
+	Name    string `json:"name"`  // the sweep's name, for log lines
+	Trial   string `json:"trial"`
+	// Encoded is the trial's canonical encoding (config.EncodeTrial),
+	// whose hash is Trial: the worker trains exactly what it says.
+	Encoded         string  `json:"encoded"`
+	Data            dataRef `json:"data"`
+	CheckpointEvery int     `json:"checkpoint_every,omitempty"`
+}
+
+// decodeSegment reads and checks a work message: its version, and that
+// its encoding is canonical and hashes to its trial id.
+func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
+	var m segmentMsg
+	if len(b) > maxMessage {
+		return m, config.Trial{}, fmt.Errorf("%w: work message of %d bytes", ErrProtocol, len(b))
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", ErrProtocol, err)
+	}
+	if m.Version != wireVersion {
+		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Version, wireVersion)
+	}
+	if m.CheckpointEvery < 0 {
+		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", ErrProtocol, m.CheckpointEvery)
+	}
+	// Names only: a worker looks them up under its own --data-dir and
+	// never opens a path a message gives.
+	names := append([]string{m.Data.Dir}, m.Data.Train...)
+	for _, n := range append(append(names, m.Data.Test...), m.Data.ValFiles...) {
+		if n != "" && (n != filepath.Base(n) || n == "." || n == ".." || strings.ContainsAny(n, `/\`)) {
+			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", ErrProtocol, m.Trial, n)
+		}
+	}
+	t, err := config.DecodeTrial([]byte(m.Encoded))
+	if err != nil {
+		return m, t, fmt.Errorf("%w: trial %s: %w", ErrProtocol, m.Trial, err)
+	}
+	if id := config.TrialID([]byte(m.Encoded)); id != m.Trial {
+		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", ErrProtocol, m.Trial, id)
+	}
+	if t.Data != m.Data.Fingerprint {
+		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", ErrProtocol, m.Trial, t.Data, m.Data.Fingerprint)
+	}
+	return m, t, nil
+}
+
+// ran is where a segment trains: it becomes the trial's store.Segment.
+type ran struct {
+	Worker string `json:"worker"`
+	Host   string `json:"host"`
+	Kernel string `json:"kernel"`
+	From   int    `json:"from"`
+}
+
+func (r ran) segment() store.Segment {
+	return store.Segment{Worker: r.Worker, Host: r.Host, Kernel: r.Kernel, From: r.From}
+}
+
+// Result statuses.
+const (
+	statusDone     = "done"
+	statusDiverged = "diverged"
+	statusFailed   = "failed"
+)
+
+// resultMsg is a results message; the result itself is the object Object.
+type resultMsg struct {
+	Version int    `json:"v"`
+	Trial   string `json:"trial"`
+	Ran     ran    `json:"ran"`
+	Status  string `json:"status"`
+	Error   string `json:"error,omitempty"`
+	Object  string `json:"object,omitempty"`
+}
+
+// resultPayload is a result object: what train.Train returned.
+type resultPayload struct {
+	Result       *train.Result // done
+	DivergedStep int           // diverged
+	History      []train.Record
+}
+
+// progressMsg is a progress notice: a history record, that the trial's
+// checkpoint object holds a newer checkpoint, or (neither) that a worker
+// started the segment. Gob, because a
+// record's floats may be NaN.
+type progressMsg struct {
+	Trial      string
+	Ran        ran
+	Record     *train.Record
+	Checkpoint int // the step of the new checkpoint, if > 0
+}
+
+func encodeGob(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
+		return nil, fmt.Errorf("distributed: encode: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decodeGob(b []byte, v any) error {
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
+		return fmt.Errorf("%w: %w", ErrProtocol, err)
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package distributed
+
+import (
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/sweep-ml/sweep/pkg/config"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// validSegment is a well-formed work message.
+func validSegment(t testing.TB) []byte {
+	t.Helper()
+	tc := train.DefaultConfig()
+	enc, err := config.EncodeTrial(config.Trial{Settings: tc, Data: "fp", Numerics: train.AlgorithmVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(segmentMsg{Version: wireVersion, Sweep: "k", Name: "n", Trial: config.TrialID(enc),
+		Encoded: string(enc), Data: dataRef{Source: "embedded", Fingerprint: "fp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeSegment(t *testing.T) {
+	good := validSegment(t)
+	if _, _, err := decodeSegment(good); err != nil {
+		t.Fatalf("a valid message: %v", err)
+	}
+	edit := func(f func(m *segmentMsg)) []byte {
+		var m segmentMsg
+		if err := json.Unmarshal(good, &m); err != nil {
+			t.Fatal(err)
+		}
+		f(&m)
+		b, _ := json.Marshal(m)
+		return b
+	}
+	for name, b := range map[string][]byte{
+		"not json":         []byte("{"),
+		"other version":    edit(func(m *segmentMsg) { m.Version = 2 }),
+		"wrong id":         edit(func(m *segmentMsg) { m.Trial = "000000000000000000000000" }),
+		"other data":       edit(func(m *segmentMsg) { m.Data.Fingerprint = "other" }),
+		"not canonical":    edit(func(m *segmentMsg) { m.Encoded = m.Encoded[:len(m.Encoded)-1] + " }" }),
+		"negative ck":      edit(func(m *segmentMsg) { m.CheckpointEvery = -1 }),
+		"too large":        make([]byte, maxMessage+1),
+		"empty encoding":   edit(func(m *segmentMsg) { m.Encoded = "" }),
+		"path as dir":      edit(func(m *segmentMsg) { m.Data.Dir = "../etc" }),
+		"dot dot dir":      edit(func(m *segmentMsg) { m.Data.Dir = ".." }),
+		"path as file":     edit(func(m *segmentMsg) { m.Data.Train = []string{"/etc/passwd"} }),
+		"backslash file":   edit(func(m *segmentMsg) { m.Data.Test = []string{`..\x`} }),
+		"unknown settings": edit(func(m *segmentMsg) { m.Encoded = `{"algorithm_version":1,"data":"fp","training":{"x":1}}` }),
+	} {
+		_, _, err := decodeSegment(b)
+		if !errors.Is(err, ErrProtocol) {
+			t.Errorf("%s: error %v, want ErrProtocol", name, err)
+		}
+		if errors.Is(err, errOtherVersion) != (name == "other version") {
+			t.Errorf("%s: error %v: only another version may be given back rather than terminated", name, err)
+		}
+	}
+}
+
+// No work message makes decodeSegment panic, and an accepted one names
+// exactly the trial its encoding hashes to and only plain file names.
+func FuzzDecodeSegment(f *testing.F) {
+	f.Add(validSegment(f))
+	f.Add([]byte(`{"v":1,"trial":"x","encoded":"{}"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, tr, err := decodeSegment(b)
+		if err != nil {
+			return
+		}
+		for _, n := range append(append(append([]string{m.Data.Dir}, m.Data.Train...), m.Data.Test...), m.Data.ValFiles...) {
+			if n != filepath.Base(n) && n != "" || n == ".." {
+				t.Fatalf("accepted %q with the data name %q, a path", b, n)
+			}
+		}
+		enc, err := config.EncodeTrial(tr)
+		if err != nil || config.TrialID(enc) != m.Trial || tr.Data != m.Data.Fingerprint {
+			t.Fatalf("accepted %q: trial %s, re-encoded %s (%v)", b, m.Trial, enc, err)
+		}
+	})
+}

@@ -1,0 +1,417 @@
+package distributed
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/sweep-ml/sweep/pkg/search"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// WorkerOptions configure RunWorkers.
+type WorkerOptions struct {
+	// Workers is the number of segments trained at once (at least 1).
+	Workers int
+	// Kernel is the kernel set to train with (train.Kernels); "" is the
+	// fastest. It changes the speed, never a result.
+	Kernel string
+	// DataDirs are where data sets are looked up by name: a segment whose
+	// coordinator read directory D is looked for in DIR/base(D) and in DIR
+	// itself, for each DIR. Embedded data needs none.
+	DataDirs []string
+	// Data are data sets already loaded, by fingerprint (a coordinator's
+	// own workers share its data).
+	Data map[string]*search.Data
+	// Host and Name name this process's workers in status and segments:
+	// worker i is Name-i. Defaults: the host name, and host-pid.
+	Host, Name string
+	// Logf receives one line per event worth a log line.
+	Logf func(format string, args ...any)
+}
+
+// refusedDelay is how long a segment a worker cannot train (it lacks the
+// data) waits before it is delivered again, to this worker or another.
+const refusedDelay = 2 * time.Second
+
+// storeEvery is how often at most a worker stores its trial's checkpoint
+// in the object store, and always when it is stopped: a redelivery loses
+// at most this much training plus the checkpoint interval, and a short
+// trial does not pay an object upload at every checkpoint.
+const storeEvery = time.Second
+
+// recordEvery is how often at most a worker sends a history record as
+// progress: enough for status and the live display, which the record
+// messages are for (the result carries the whole history), and on short
+// trials a message per record was a third of the coordinator's work.
+const recordEvery = 250 * time.Millisecond
+
+// WorkerStats count what RunWorkers did, for tests and logs.
+type WorkerStats struct {
+	Trained, Resumed, Refused atomic.Int64
+}
+
+// RunWorkers trains segments from the work queue until ctx is done,
+// waiting when the queue is empty and for as long as the server is away.
+// It returns ctx's error. A segment interrupted by ctx checkpoints and is
+// given back at once for another worker.
+func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *WorkerStats) error {
+	if opts.Workers < 1 {
+		opts.Workers = 1
+	}
+	kernel, err := train.CheckKernel(opts.Kernel)
+	if err != nil {
+		return err
+	}
+	opts.Kernel = kernel
+	if opts.Host == "" {
+		opts.Host, _ = os.Hostname()
+	}
+	if opts.Name == "" {
+		opts.Name = fmt.Sprintf("%s-%d", opts.Host, os.Getpid())
+	}
+	if opts.Logf == nil {
+		opts.Logf = func(string, ...any) {}
+	}
+	if stats == nil {
+		stats = &WorkerStats{}
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("distributed: %w", err)
+	}
+	obs, err := setup(ctx, js, opts.Logf)
+	if err != nil {
+		return err
+	}
+	w := &worker{nc: nc, js: js, obs: obs, opts: opts, stats: stats, data: newDataCache(opts)}
+	var wg sync.WaitGroup
+	for i := range opts.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.loop(ctx, fmt.Sprintf("%s-%d", opts.Name, i+1))
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+type worker struct {
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	obs   jetstream.ObjectStore
+	opts  WorkerOptions
+	stats *WorkerStats
+	data  *dataCache
+	seq   atomic.Int64 // result objects' numbers
+}
+
+// consumer is the shared work consumer, created with the default ack
+// wait if no coordinator created it yet (a coordinator's --ack-wait sets
+// it).
+func (w *worker) consumer(ctx context.Context) (jetstream.Consumer, error) {
+	var cons jetstream.Consumer
+	err := retry(ctx, func(ctx context.Context) error {
+		var err error
+		cons, err = w.js.Consumer(ctx, workStream, workConsumer)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			cons, err = w.js.CreateConsumer(ctx, workStream, workConsumerConfig(DefaultAckWait))
+			if errors.Is(err, jetstream.ErrConsumerExists) {
+				cons, err = w.js.Consumer(ctx, workStream, workConsumer)
+			}
+		}
+		return err
+	})
+	return cons, err
+}
+
+func workConsumerConfig(ackWait time.Duration) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{Durable: workConsumer, AckPolicy: jetstream.AckExplicitPolicy,
+		AckWait: ackWait, MaxDeliver: -1, MaxAckPending: -1}
+}
+
+func (w *worker) loop(ctx context.Context, name string) {
+	cons, err := w.consumer(ctx)
+	if err != nil {
+		return
+	}
+	for ctx.Err() == nil {
+		fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		msg, err := cons.Next(jetstream.FetchContext(fctx))
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
+				w.opts.Logf("%s: fetch: %v", name, err)
+				// The server is away, or the consumer was deleted:
+				// look it up again once the server answers.
+				time.Sleep(250 * time.Millisecond)
+				if c, err := w.consumer(ctx); err == nil {
+					cons = c
+				}
+			}
+			continue
+		}
+		w.handle(ctx, cons, msg, name)
+	}
+}
+
+// handle trains one work message's segment.
+func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstream.Msg, name string) {
+	seg, tr, err := decodeSegment(msg.Data())
+	if errors.Is(err, errOtherVersion) {
+		w.stats.Refused.Add(1)
+		if w.data.firstFailure(fmt.Sprintf("version %d", seg.Version)) {
+			w.opts.Logf("%s: %v; giving such segments back for other workers (upgrade this one)", name, err)
+		}
+		_ = msg.NakWithDelay(refusedDelay)
+		return
+	}
+	if err != nil {
+		w.opts.Logf("%s: refusing a work message: %v", name, err)
+		_ = msg.Term()
+		return
+	}
+	ds, err := w.data.get(ctx, seg.Data)
+	if err != nil {
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			return
+		}
+		w.stats.Refused.Add(1)
+		if w.data.firstFailure(seg.Data.Fingerprint) {
+			w.opts.Logf("%s: %v; giving its trials back for other workers", name, err)
+		}
+		_ = msg.NakWithDelay(refusedDelay)
+		return
+	}
+	nctx := context.WithoutCancel(ctx) // NATS calls that must finish when ctx ends
+	var resume *train.Checkpoint
+	_ = retry(ctx, func(c context.Context) error {
+		var err error
+		resume, err = getCheckpoint(c, w.obs, seg.Sweep, seg.Trial)
+		return err
+	})
+	if ctx.Err() != nil {
+		_ = msg.Nak()
+		return
+	}
+	r := ran{Worker: name, Host: w.opts.Host, Kernel: w.opts.Kernel}
+	if resume != nil {
+		r.From = resume.Step
+		w.stats.Resumed.Add(1)
+	}
+	delivery := uint64(1)
+	if md, err := msg.Metadata(); err == nil {
+		delivery = md.NumDelivered
+	}
+	w.opts.Logf("%s: trial %s of sweep %q from step %d (delivery %d)", name, seg.Trial, seg.Name, r.From, delivery)
+
+	stop := w.keepAlive(msg, cons)
+	progress := progressSubject(seg.Sweep) + "." + seg.Trial
+	notify := func(p progressMsg) {
+		if b, err := encodeGob(p); err == nil {
+			_ = w.nc.Publish(progress, b) // advisory: the result carries everything
+		}
+	}
+	notify(progressMsg{Trial: seg.Trial, Ran: r}) // started
+	stored, noticed := time.Now(), time.Time{}
+	res, terr := train.Train(ctx, tr.Settings, ds.Prepared, train.Options{
+		Resume: resume, Kernel: w.opts.Kernel, CheckpointEvery: seg.CheckpointEvery,
+		OnCheckpoint: func(ck *train.Checkpoint) error {
+			if ctx.Err() == nil && time.Since(stored) < storeEvery {
+				return nil
+			}
+			stored = time.Now()
+			c, cancel := context.WithTimeout(nctx, 10*time.Second)
+			defer cancel()
+			// A checkpoint that cannot be stored (the server is away)
+			// only means a redelivery resumes from an earlier one.
+			if err := putCheckpoint(c, w.obs, seg.Sweep, seg.Trial, ck); err == nil {
+				notify(progressMsg{Trial: seg.Trial, Ran: r, Checkpoint: ck.Step})
+			}
+			return nil
+		},
+		OnRecord: func(rec train.Record) {
+			if time.Since(noticed) >= recordEvery {
+				noticed = time.Now()
+				notify(progressMsg{Trial: seg.Trial, Ran: r, Record: &rec})
+			}
+		},
+	})
+	stop()
+	if ctx.Err() != nil {
+		// Interrupted: the checkpoint is stored; hand the segment over.
+		_ = msg.Nak()
+		return
+	}
+	out := resultMsg{Version: wireVersion, Trial: seg.Trial, Ran: r}
+	var payload resultPayload
+	var div *train.DivergedError
+	switch {
+	case terr == nil:
+		out.Status, payload.Result = statusDone, res
+	case errors.As(terr, &div):
+		out.Status, out.Error, payload.DivergedStep, payload.History = statusDiverged, terr.Error(), div.Step, div.History
+	default:
+		out.Status, out.Error = statusFailed, terr.Error()
+	}
+	out.Object = fmt.Sprintf("%s/%s/res/%s-%d", seg.Sweep, seg.Trial, name, w.seq.Add(1))
+	blob, err := encodeGob(payload)
+	if err != nil {
+		out.Status, out.Error, blob = statusFailed, err.Error(), nil
+	}
+	body, _ := json.Marshal(out)
+	// The result's object, then its message (deduplicated by the object's
+	// name if a retry repeats it), then the work message's ack: a worker
+	// killed between any two leaves its segment to be delivered again.
+	stop = w.keepAlive(msg, cons)
+	err = retry(ctx, func(c context.Context) error {
+		if blob != nil {
+			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
+				return err
+			}
+		}
+		_, err := w.js.Publish(c, resultsSubject(seg.Sweep), body, jetstream.WithMsgID(out.Object))
+		return err
+	})
+	stop()
+	if err != nil {
+		_ = msg.Nak()
+		return
+	}
+	c, cancel := context.WithTimeout(nctx, 10*time.Second)
+	defer cancel()
+	if err := msg.DoubleAck(c); err != nil {
+		w.opts.Logf("%s: trial %s: ack failed (%v); its redelivery will be a duplicate, stored once", name, seg.Trial, err)
+	}
+	w.stats.Trained.Add(1)
+	w.opts.Logf("%s: trial %s %s", name, seg.Trial, out.Status)
+}
+
+// keepAlive sends in-progress acks for msg every third of the ack wait
+// until the returned function is called.
+func (w *worker) keepAlive(msg jetstream.Msg, cons jetstream.Consumer) (stop func()) {
+	every := DefaultAckWait / 3
+	if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
+		every = info.Config.AckWait / 3
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				_ = msg.InProgress()
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// dataCache loads each data set a worker needs once.
+type dataCache struct {
+	opts   WorkerOptions
+	mu     sync.Mutex
+	sets   map[string]*search.Data // by fingerprint
+	failed map[string]bool         // fingerprints already logged as missing
+}
+
+func newDataCache(opts WorkerOptions) *dataCache {
+	c := &dataCache{opts: opts, sets: map[string]*search.Data{}, failed: map[string]bool{}}
+	for fp, d := range opts.Data {
+		c.sets[fp] = d
+	}
+	return c
+}
+
+// get finds ref's data set: embedded data is built in; files are looked
+// for by name under each data directory, and a copy counts only if its
+// fingerprint is ref's.
+func (c *dataCache) get(ctx context.Context, ref dataRef) (*search.Data, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d, ok := c.sets[ref.Fingerprint]; ok {
+		return d, nil
+	}
+	var dirs []string
+	if ref.Dir == "" {
+		dirs = []string{""}
+	} else {
+		for _, d := range c.opts.DataDirs {
+			dirs = append(dirs, filepath.Join(d, ref.Dir), d)
+		}
+	}
+	found := ""
+	for _, dir := range dirs {
+		if dir != "" {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				continue
+			}
+		}
+		d, err := search.LoadData(ctx, ref.section(dir))
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue
+		}
+		if d.Info.Fingerprint == ref.Fingerprint {
+			c.sets[ref.Fingerprint] = d
+			c.opts.Logf("loaded data set %s from %s", short(ref.Fingerprint), describeDir(dir))
+			return d, nil
+		}
+		found = d.Info.Fingerprint
+	}
+	what := fmt.Sprintf("%s data", ref.Source)
+	if ref.Dir != "" {
+		what = fmt.Sprintf("%s data %q", ref.Source, ref.Dir)
+	}
+	if found != "" {
+		return nil, fmt.Errorf("distributed: %s under --data-dir has fingerprint %s, the trials need %s", what, short(found), short(ref.Fingerprint))
+	}
+	return nil, fmt.Errorf("distributed: no --data-dir holds the %s with fingerprint %s (dirs: %v)", what, short(ref.Fingerprint), c.opts.DataDirs)
+}
+
+// firstFailure reports whether fp (a data set's fingerprint, or a wire
+// version) fails for the first time, so that a worker logs it once, not
+// at every redelivery.
+func (c *dataCache) firstFailure(fp string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	first := !c.failed[fp]
+	c.failed[fp] = true
+	return first
+}
+
+func describeDir(dir string) string {
+	if dir == "" {
+		return "the embedded set"
+	}
+	return dir
+}
+
+func short(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}

@@ -1,0 +1,83 @@
+package search
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
+)
+
+// Executor trains the segments of trials for a Runner: a segment is a
+// trial trained from its start, or from its checkpoint (an interrupted
+// trial, or a halving trial's rung) to its end. Without one, a Runner
+// trains in its own goroutines with train.Train; package distributed's
+// executor hands segments to workers on other machines. Planning, rungs
+// and the database stay with the Runner either way.
+type Executor interface {
+	// Execute trains job.Trial from job.Options.Resume and returns what
+	// train.Train(ctx, job.Trial.Config, job.Trial.Data.Prepared,
+	// job.Options) would return. It calls job.Options' hooks on the
+	// calling goroutine, one at a time, and sets job.Ran before each call
+	// and before it returns.
+	Execute(ctx context.Context, job *Job) (*train.Result, error)
+}
+
+// Job is one segment of a trial handed to an Executor.
+type Job struct {
+	Trial   *PlannedTrial
+	Options train.Options
+	// Ran says where the segment trains (or trained) and from which
+	// update; To is filled in by the Runner.
+	Ran store.Segment
+	// Started, if the executor sets it, is when the segment began to
+	// train, later than when it was handed over (a remote segment waits
+	// in a queue); the trial's wall seconds count from it.
+	Started time.Time
+	// Stored, if the executor sets it, is called once the segment's
+	// result is committed to the database, and only then: a remote
+	// executor acknowledges the result there, so that no acknowledged
+	// result can be lost.
+	Stored func()
+}
+
+// maxInFlight bounds the segments a Runner with an Executor keeps in
+// flight at once: every trial of a stage, up to this many goroutines.
+const maxInFlight = 10_000
+
+// localExecutor trains in the Runner's goroutines.
+type localExecutor struct {
+	r    *Runner
+	host string
+}
+
+func (e localExecutor) Execute(ctx context.Context, job *Job) (*train.Result, error) {
+	job.Ran = store.Segment{Host: e.host, Kernel: job.Options.Kernel}
+	if job.Options.Resume != nil {
+		job.Ran.From = job.Options.Resume.Step
+	}
+	return e.r.trainFn(ctx, job.Trial.Config, job.Trial.Data.Prepared, job.Options)
+}
+
+// hostname is this machine's name for the segments it trains; "" if the
+// system does not say.
+func hostname() string {
+	h, _ := os.Hostname()
+	return h
+}
+
+// addSegment records that seg trained up to update to: it extends the
+// last segment when that is the same stretch (same worker, same start),
+// else appends one.
+func addSegment(segs []store.Segment, seg store.Segment, to int) []store.Segment {
+	seg.To = to
+	if n := len(segs); n > 0 {
+		last := segs[n-1]
+		if last.Worker == seg.Worker && last.Host == seg.Host && last.From == seg.From {
+			out := append([]store.Segment(nil), segs[:n-1]...)
+			return append(out, seg)
+		}
+	}
+	return append(append([]store.Segment(nil), segs...), seg)
+}
