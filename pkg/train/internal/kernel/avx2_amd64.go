@@ -42,6 +42,9 @@ func mulAdd1x8F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float
 func mulAdd4x12F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape
+func mulAdd4x12F64W(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int, src *float32, dst *float64)
+
+//go:noescape
 func mulAdd2x12F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape
@@ -63,7 +66,7 @@ var (
 		{16, []rowKernel[float32]{{6, mulAdd6x16F32}, {4, mulAdd4x16F32}, {2, mulAdd2x16F32}, {1, mulAdd1x16F32}}},
 		{8, []rowKernel[float32]{{8, mulAdd8x8F32}, {4, mulAdd4x8F32}, {2, mulAdd2x8F32}, {1, mulAdd1x8F32}}},
 	}
-	// 56 float64 columns are 12·4 + 8.
+	// 52 float64 columns (50 padded to 4) are 12·3 + 8 + 8.
 	avx2Blocks64 = []colBlock[float64]{
 		{12, []rowKernel[float64]{{4, mulAdd4x12F64}, {2, mulAdd2x12F64}, {1, mulAdd1x12F64}}},
 		{8, []rowKernel[float64]{{6, mulAdd6x8F64}, {4, mulAdd4x8F64}, {2, mulAdd2x8F64}, {1, mulAdd1x8F64}}},
@@ -85,4 +88,34 @@ func mulAddAVX2[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 		return mulAddBlocks(avx2Blocks64, rows, cols, k, a, rsA, csA, any(b).([]float64), ldb, any(c).([]float64), ldc)
 	}
 	return 0
+}
+
+// mulAddWideFast is MulAddWide's AVX2 path, in bands of 12 rows: the
+// first three 12-column blocks of a band by mulAdd4x12F64W, each call
+// widening four rows of the next band as it goes (4 float32 per k step are
+// 4 rows of k), and the other columns by MulAdd. It reports how many rows it
+// computed and widened; MulAddWide does the rest.
+func mulAddWideFast(s Set, rows, cols, k int, a []float32, b []float64, ldb int, c []float64, ldc int, wide []float64) (doneRows int) {
+	const band = 12
+	if s.id != avx2 || rows < 2*band || cols < 36 {
+		return 0
+	}
+	widen(s, wide[:band*k], a[:band*k])
+	r := 0
+	for ; r+2*band <= rows; r += band {
+		for j := 0; j < 36; j += 12 {
+			for t := 0; t < band; t += 4 {
+				ra := r + t
+				if rw := r + band + j/3; t == j/3 { // rows rw..rw+3 of the next band
+					mulAdd4x12F64W(k, &wide[ra*k], k, 1, &b[j], ldb, &c[ra*ldc+j], ldc, &a[rw*k], &wide[rw*k])
+				} else {
+					mulAdd4x12F64(k, &wide[ra*k], k, 1, &b[j], ldb, &c[ra*ldc+j], ldc)
+				}
+			}
+		}
+		MulAdd(s, band, cols-36, k, wide[r*k:], k, 1, b[36:], ldb, c[r*ldc+36:], ldc)
+	}
+	// The band at r is widened: the plain kernels finish it.
+	MulAdd(s, band, cols, k, wide[r*k:], k, 1, b, ldb, c[r*ldc:], ldc)
+	return r + band
 }
