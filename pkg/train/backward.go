@@ -19,7 +19,7 @@ func newGradients[T kernel.Float](n *network[T], rows int) *gradients[T] {
 }
 
 // backward computes the gradients of the mean cross-entropy of the batch x
-// (rows x d, as forward returns it) from the forward pass's h and probabilities p; p is overwritten
+// (rows x d) from the forward pass's h and probabilities p; p is overwritten
 // with G = (P - Y) / rows. Folding 1/rows into G once is the same as the
 // notebook's dividing every gradient by n_b.
 func (n *network[T]) backward(x []T, rows int, labels []uint8, h, p []T, g *gradients[T]) {

@@ -194,7 +194,7 @@ const MaxTrialBytes = 4 << 30
 // TrialBytes estimates what a run of c allocates for d features and k
 // classes: the network, its gradients and the kernels' transposed copy,
 // the batch and evaluation buffers, the float64 export of the weights that
-// checkpoints and results carry, and the shuffle permutation and batch.
+// checkpoints and results carry, and the shuffle permutation.
 func (c Config) TrialBytes(d, k, nTrain int) float64 {
 	size := 4.0
 	if c.Precision == Float64 {
@@ -204,13 +204,10 @@ func (c Config) TrialBytes(d, k, nTrain int) float64 {
 	mp, kp := float64(roundUp(c.Hidden, mw)), float64(roundUp(k, mw))
 	rows := float64(max(c.BatchSize, evalBlock))
 	weights := float64(d)*mp + mp*kp
-	buffers := rows * (2*mp + kp)
+	buffers := rows * (float64(d) + 2*mp + kp)
 	b := size*(2*weights+mp*kp+buffers) + 8*2*weights
-	if c.Precision == Float64 { // the examples of a block, widened
-		b += 8 * rows * float64(d)
-	}
-	if c.Shuffle { // the permutation and the gathered batch
-		b += 8*float64(nTrain) + 4*float64(c.BatchSize*d)
+	if c.Shuffle {
+		b += 8 * float64(nTrain)
 	}
 	return b
 }

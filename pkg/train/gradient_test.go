@@ -13,7 +13,7 @@ func costOf(n *network[float64], x []float64, y []uint8, lambda float64) float64
 	rows := len(y)
 	h := make([]float64, rows*n.mp)
 	s := make([]float64, rows*n.kp)
-	forward(n, x, rows, h, s)
+	n.forward(x, rows, h, s)
 	loss, _ := softmaxLoss(s, n.k, n.kp, y)
 	return loss/float64(rows) + lambda*n.penalty()
 }
@@ -53,7 +53,7 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			h := make([]float64, tc.rows*n.mp)
 			s := make([]float64, tc.rows*n.kp)
 			g := newGradients(n, tc.rows)
-			forward(n, x, tc.rows, h, s)
+			n.forward(x, tc.rows, h, s)
 			softmaxLoss(s, n.k, n.kp, y)
 			n.backward(x, tc.rows, y, h, s, g)
 
@@ -122,7 +122,7 @@ func testPaddingStaysZero[T kernel.Float](t *testing.T) {
 		for i := range y {
 			y[i] = uint8(rng.IntN(k))
 		}
-		forward(n, x, rows, h, s)
+		n.forward(x, rows, h, s)
 		softmaxLoss(s, k, n.kp, y)
 		n.backward(x, rows, y, h, s, g)
 		n.update(g, 0.5, 0.01)

@@ -31,7 +31,6 @@ type network[T kernel.Float] struct {
 	d, m, mp, k, kp, pw int
 	w1p, b1             []T
 	w2t, b2             []T
-	wide                []float64 // a float64 block's examples, widened by kernel.MulAddWide
 }
 
 // minWidth is the narrowest column block the kernels run as vector code: 8
@@ -166,26 +165,14 @@ func (n *network[T]) penalty() float64 {
 }
 
 // forward computes H = max(0, X W1ᵀ + b1) (rows x mp) and the scores
-// S = H W2ᵀ + b2 (rows x kp, the first K of each row real) for the rows of x:
-// the float32 data set, or (Evaluate) examples in T. It returns x as a []T
-// for backward: x itself, or the float64 copy kernel.MulAddWide made of it.
-func forward[T, X kernel.Float](n *network[T], x []X, rows int, h, s []T) []T {
+// S = H W2ᵀ + b2 (rows x kp, the first K of each row real) for the rows of x.
+func (n *network[T]) forward(x []T, rows int, h, s []T) {
 	for i := range rows {
 		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
 	}
-	xt, ok := any(x).([]T)
 	for q := 0; q < n.mp; q += n.pw {
 		w := min(n.pw, n.mp-q)
-		if ok {
-			kernel.MulAdd(n.ks, rows, w, n.d, xt, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
-			continue
-		}
-		// T is float64 and x the float32 data: the first panel widens it.
-		if len(n.wide) < rows*n.d {
-			n.wide = make([]float64, rows*n.d)
-		}
-		kernel.MulAddWide(n.ks, rows, w, n.d, any(x).([]float32), any(n.w1p).([]float64), w, any(h).([]float64), n.mp, n.wide)
-		xt, ok = any(n.wide[:rows*n.d]).([]T)
+		kernel.MulAdd(n.ks, rows, w, n.d, x, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
 	}
 	// Branch-free: the signs are random, and a mispredicted branch per
 	// unit cost a tenth of a trial. max keeps a NaN, which the scores then
@@ -197,7 +184,6 @@ func forward[T, X kernel.Float](n *network[T], x []X, rows int, h, s []T) []T {
 		copy(s[i*n.kp:(i+1)*n.kp], n.b2)
 	}
 	kernel.MulAdd(n.ks, rows, n.kp, n.mp, h, n.mp, 1, n.w2t, n.kp, s, n.kp)
-	return xt
 }
 
 // softmaxLoss turns each row of scores (the first k of every stride) into

@@ -180,7 +180,7 @@ type trainer[T kernel.Float] struct {
 	grads      *gradients[T]
 	perEpoch   int
 	ns, total  int
-	xbuf       []float32 // a shuffled batch, gathered
+	xbuf       []T // a batch or evaluation block, when it must be gathered or converted
 	ybuf       []uint8
 	h, s       []T // hidden activations and scores of a batch or block
 	perm       []int
@@ -196,12 +196,12 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 	tr.net = newNetwork[T](ks, ds.D, cfg.Hidden, ds.K)
 	rows := max(nb, evalBlock)
 	tr.grads = newGradients(tr.net, nb)
+	tr.xbuf = make([]T, rows*ds.D)
 	tr.ybuf = make([]uint8, nb)
 	tr.h = make([]T, rows*tr.net.mp)
 	tr.s = make([]T, rows*tr.net.kp)
 	if cfg.Shuffle {
 		tr.perm = make([]int, ds.NTrain())
-		tr.xbuf = make([]float32, nb*ds.D)
 	}
 
 	start := time.Now()
@@ -298,22 +298,25 @@ func (tr *trainer[T]) step(t int) bool {
 	nb, d := tr.cfg.BatchSize, tr.ds.D
 	epoch, b := t/tr.perEpoch, t%tr.perEpoch
 	net := tr.net
-	x := tr.ds.TrainX[b*nb*d : (b+1)*nb*d]
-	y := tr.ds.TrainY[b*nb : (b+1)*nb]
+	var x []T
+	var y []uint8
 	if tr.cfg.Shuffle {
 		tr.shuffle(epoch)
 		for i, idx := range tr.perm[b*nb : (b+1)*nb] {
-			copy(tr.xbuf[i*d:(i+1)*d], tr.ds.TrainX[idx*d:(idx+1)*d])
+			convert(net.ks, tr.xbuf[i*d:(i+1)*d], tr.ds.TrainX[idx*d:(idx+1)*d])
 			tr.ybuf[i] = tr.ds.TrainY[idx]
 		}
-		x, y = tr.xbuf, tr.ybuf
+		x, y = tr.xbuf[:nb*d], tr.ybuf
+	} else {
+		x = rowsAs(net.ks, tr.ds.TrainX[b*nb*d:(b+1)*nb*d], tr.xbuf)
+		y = tr.ds.TrainY[b*nb : (b+1)*nb]
 	}
-	xt := forward(net, x, nb, tr.h, tr.s)
+	net.forward(x, nb, tr.h, tr.s)
 	loss, _ := softmaxLoss(tr.s[:nb*net.kp], net.k, net.kp, y)
 	if !finite(loss) {
 		return false
 	}
-	net.backward(xt, nb, y, tr.h, tr.s, tr.grads)
+	net.backward(x, nb, y, tr.h, tr.s, tr.grads)
 	net.update(tr.grads, Eta(tr.cfg, tr.ns, t), tr.cfg.Lambda)
 	return true
 }
@@ -352,7 +355,8 @@ func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) 
 	correct := 0
 	for i := 0; i < len(y); i += evalBlock {
 		rows := min(evalBlock, len(y)-i)
-		forward(tr.net, x[i*d:(i+rows)*d], rows, tr.h, tr.s)
+		xb := rowsAs(tr.net.ks, x[i*d:(i+rows)*d], tr.xbuf)
+		tr.net.forward(xb, rows, tr.h, tr.s)
 		l, c := crossEntropy(tr.s[:rows*kp], k, kp, y[i:i+rows], false)
 		loss += l
 		correct += c
@@ -386,7 +390,7 @@ func evaluate(ks kernel.Set, w Weights, lambda float64, mean, std []float64, ex 
 				xr[j] = (float64(p) - mean[j]) / std[j]
 			}
 		}
-		forward(net, x, rows, h, s)
+		net.forward(x, rows, h, s)
 		l, c := crossEntropy(s[:rows*net.kp], w.K, net.kp, ex.Labels[i:i+rows], false)
 		loss += l
 		correct += c
@@ -394,6 +398,24 @@ func evaluate(ks kernel.Set, w Weights, lambda float64, mean, std []float64, ex 
 	n := float64(ex.N)
 	loss /= n
 	return Metrics{Cost: loss + float64(lambda*net.penalty()), Loss: loss, Accuracy: float64(correct) / n}
+}
+
+// rowsAs returns src as a []T, converting into buf only when T is not
+// float32: the float32 path reads the shared data set in place.
+func rowsAs[T kernel.Float](ks kernel.Set, src []float32, buf []T) []T {
+	if v, ok := any(src).([]T); ok {
+		return v
+	}
+	convert(ks, buf[:len(src)], src)
+	return buf[:len(src)]
+}
+
+func convert[T kernel.Float](ks kernel.Set, dst []T, src []float32) {
+	if d, ok := any(dst).([]float64); ok {
+		kernel.Widen(ks, d, src)
+		return
+	}
+	copy(any(dst).([]float32), src)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

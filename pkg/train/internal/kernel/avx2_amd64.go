@@ -42,9 +42,6 @@ func mulAdd1x8F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float
 func mulAdd4x12F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape
-func mulAdd4x12F64W(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int, src *float32, dst *float64)
-
-//go:noescape
 func mulAdd2x12F64(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
 //go:noescape
@@ -88,34 +85,4 @@ func mulAddAVX2[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 		return mulAddBlocks(avx2Blocks64, rows, cols, k, a, rsA, csA, any(b).([]float64), ldb, any(c).([]float64), ldc)
 	}
 	return 0
-}
-
-// mulAddWideFast is MulAddWide's AVX2 path, in bands of 12 rows: the
-// first three 12-column blocks of a band by mulAdd4x12F64W, each call
-// widening four rows of the next band as it goes (4 float32 per k step are
-// 4 rows of k), and the other columns by MulAdd. It reports how many rows it
-// computed and widened; MulAddWide does the rest.
-func mulAddWideFast(s Set, rows, cols, k int, a []float32, b []float64, ldb int, c []float64, ldc int, wide []float64) (doneRows int) {
-	const band = 12
-	if s.id != avx2 || rows < 2*band || cols < 36 {
-		return 0
-	}
-	widen(s, wide[:band*k], a[:band*k])
-	r := 0
-	for ; r+2*band <= rows; r += band {
-		for j := 0; j < 36; j += 12 {
-			for t := 0; t < band; t += 4 {
-				ra := r + t
-				if rw := r + band + j/3; t == j/3 { // rows rw..rw+3 of the next band
-					mulAdd4x12F64W(k, &wide[ra*k], k, 1, &b[j], ldb, &c[ra*ldc+j], ldc, &a[rw*k], &wide[rw*k])
-				} else {
-					mulAdd4x12F64(k, &wide[ra*k], k, 1, &b[j], ldb, &c[ra*ldc+j], ldc)
-				}
-			}
-		}
-		MulAdd(s, band, cols-36, k, wide[r*k:], k, 1, b[36:], ldb, c[r*ldc+36:], ldc)
-	}
-	// The band at r is widened: the plain kernels finish it.
-	MulAdd(s, band, cols, k, wide[r*k:], k, 1, b, ldb, c[r*ldc:], ldc)
-	return r + band
 }

@@ -87,35 +87,3 @@ func benchShape[T Float](b *testing.B, s Set, sh mulAddShape) {
 		b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
 	}
 }
-
-// BenchmarkMulAddWide reports GFLOP/s of the float64 forward product of an
-// evaluation block read from the float32 data set (MulAddWide), A sliding
-// through 240 MB, more than any cache, as an epoch's evaluation does.
-func BenchmarkMulAddWide(b *testing.B) {
-	const rows, cols, k, blocks = 204, 52, 3072, 100
-	rng := rand.New(rand.NewPCG(9, 10))
-	data := make([]float32, blocks*rows*k)
-	for i := range data {
-		data[i] = float32(rng.NormFloat64())
-	}
-	bm, c, wide := make([]float64, k*cols), make([]float64, rows*cols), make([]float64, rows*k)
-	for i := range bm {
-		bm[i] = rng.NormFloat64()
-	}
-	for _, s := range Available() {
-		b.Run(s.Name(), func(b *testing.B) {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			cpu0, i := threadCPU(), 0
-			for b.Loop() {
-				MulAddWide(s, rows, cols, k, data[i*rows*k:(i+1)*rows*k], bm, cols, c, cols, wide)
-				i = (i + 1) % blocks
-			}
-			flops := 2 * float64(rows*cols*k) * float64(b.N)
-			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-			if cpu := threadCPU() - cpu0; cpu > 0 {
-				b.ReportMetric(flops/cpu/1e9, "GFLOP/cpu-s")
-			}
-		})
-	}
-}

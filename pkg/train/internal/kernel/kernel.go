@@ -314,30 +314,11 @@ func fmaSlow32(x, y float32, z float64) float64 {
 	return float64(float32(s))
 }
 
-// MulAddWide is MulAdd for a float32 A of rows x k (row stride k) and
-// float64 B and C: it converts A exactly into wide (rows·k long) and
-// computes C += wide·B, so it gives MulAdd's bits on the widened A, which
-// wide then holds for the products that follow. The float64 path reads the
-// float32 data set through it. The AVX2 set converts the next four rows of A
-// inside the kernel that computes the current four rows' first column
-// block, so that the data set streams in from memory while the FMAs run,
-// rather than in a pass of its own that cost the float64 epoch 14%.
-func MulAddWide(s Set, rows, cols, k int, a []float32, b []float64, ldb int, c []float64, ldc int, wide []float64) {
-	if rows == 0 || cols == 0 || k == 0 {
-		return
-	}
-	a, wide = a[:rows*k], wide[:rows*k]
-	_ = b[(k-1)*ldb+cols-1]
-	_ = c[(rows-1)*ldc+cols-1]
-	done := mulAddWideFast(s, rows, cols, k, a, b, ldb, c, ldc, wide)
-	widen(s, wide[done*k:], a[done*k:])
-	MulAdd(s, rows-done, cols, k, wide[done*k:], k, 1, b, ldb, c[done*ldc:], ldc)
-}
-
-// widen converts src to float64 into dst (len(dst) >= len(src)), as vector
-// code where it can; the conversion is exact, so every set gives the same
-// result.
-func widen(s Set, dst []float64, src []float32) {
+// Widen converts src to float64 into dst (len(dst) >= len(src)). The float64
+// path reads the shared float32 data set through it for every batch and
+// every evaluated block, so it runs as vector code where it can; the
+// conversion is exact, so every set gives the same result.
+func Widen(s Set, dst []float64, src []float32) {
 	done := widenFast(s, dst, src)
 	for i := done; i < len(src); i++ {
 		dst[i] = float64(src[i])

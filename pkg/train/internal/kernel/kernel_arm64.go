@@ -124,12 +124,8 @@ func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, l
 	return 0
 }
 
-// The NEON set has no vector widening, widening kernel or update yet: Go does them, with
+// The NEON set has no vector widening or update yet: Go does them, with
 // the same results.
 func widenFast(s Set, dst []float64, src []float32) int { return 0 }
-
-func mulAddWideFast(s Set, rows, cols, k int, a []float32, b []float64, ldb int, c []float64, ldc int, wide []float64) int {
-	return 0
-}
 
 func updateFast[T Float](s Set, w, g []T, eta, t T) int { return 0 }

@@ -16,8 +16,4 @@ func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, l
 
 func widenFast(s Set, dst []float64, src []float32) int { return 0 }
 
-func mulAddWideFast(s Set, rows, cols, k int, a []float32, b []float64, ldb int, c []float64, ldc int, wide []float64) int {
-	return 0
-}
-
 func updateFast[T Float](s Set, w, g []T, eta, t T) int { return 0 }

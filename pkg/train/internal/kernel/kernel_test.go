@@ -99,7 +99,7 @@ func TestWiden(t *testing.T) {
 			}
 			dst := make([]float64, n+1)
 			dst[n] = -1 // must stay untouched
-			widen(s, dst, src)
+			Widen(s, dst, src)
 			for i, v := range src {
 				if dst[i] != float64(v) {
 					t.Fatalf("%s n=%d: dst[%d] = %g, want %g", s.Name(), n, i, dst[i], v)
@@ -146,54 +146,4 @@ func TestUpdate(t *testing.T) {
 			}
 		}
 	}
-}
-
-// MulAddWide gives, on every set, the FMA chain's bits on the widened A,
-// leaves that A in its scratch, and writes nothing past C's columns: on the
-// step's shapes (52 float64 columns, whole and partial 12-row bands) and on
-// random ones, which leave some rows or columns to the plain kernels.
-func TestMulAddWide(t *testing.T) {
-	rng := rand.New(rand.NewPCG(25, 26))
-	ps := []product{{100, 52, 3072, false}, {204, 52, 3072, false}, {24, 36, 300, false}, {25, 40, 9, false},
-		{36, 52, 1, false}, {23, 52, 64, false}, {48, 35, 64, false}}
-	for range 100 {
-		ps = append(ps, product{1 + rng.IntN(60), 1 + rng.IntN(80), 1 + rng.IntN(80), false})
-	}
-	for _, s := range Available() {
-		for _, p := range ps {
-			a64, b, c := operands(rng, p)
-			a := f32(a64)
-			ldb, ldc := p.cols+3, p.cols+1
-			want := append([]float64(nil), c...)
-			fmaChain(p.rows, p.cols, p.k, f64(a), p.k, 1, b, ldb, want, ldc)
-			got := append([]float64(nil), c...)
-			wide := make([]float64, p.rows*p.k+1)
-			wide[len(wide)-1] = -1 // must stay untouched
-			MulAddWide(s, p.rows, p.cols, p.k, a, b, ldb, got, ldc, wide[:p.rows*p.k])
-			for i, v := range a {
-				if wide[i] != float64(v) {
-					t.Fatalf("%s %+v: wide[%d] = %v, want %v", s.Name(), p, i, wide[i], v)
-				}
-			}
-			if wide[len(wide)-1] != -1 {
-				t.Fatalf("%s %+v: wrote past the scratch", s.Name(), p)
-			}
-			for i := range got {
-				if i%ldc >= p.cols && got[i] != c[i] {
-					t.Fatalf("%s %+v: wrote c[%d], past C's columns", s.Name(), p, i)
-				}
-				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-					t.Fatalf("%s %+v: c[%d] = %v, FMA chain %v", s.Name(), p, i, got[i], want[i])
-				}
-			}
-		}
-	}
-}
-
-func f64(x []float32) []float64 {
-	y := make([]float64, len(x))
-	for i, v := range x {
-		y[i] = float64(v)
-	}
-	return y
 }

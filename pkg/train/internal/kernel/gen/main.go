@@ -28,28 +28,24 @@ type kernel struct {
 	// tail adds a 256-bit vector after the vecs 512-bit ones, for a panel
 	// of 56 float32 (the 50 hidden units of the notebook, padded to 8).
 	tail bool
-	// widen (float64) also converts 4 float32 from src to dst per k step,
-	// the next rows of A, so that the data set streams from memory while
-	// the FMAs run instead of in a pass of its own (MulAddWide).
-	widen bool
 }
 
 var kernels = []kernel{
-	{"mulAdd8x8F32", 8, 1, "PS", "Y", false, false},
-	{"mulAdd4x8F32", 4, 1, "PS", "Y", false, false},
-	{"mulAdd4x8F64", 4, 2, "PD", "Y", false, false},
-	{"mulAdd4x4F64", 4, 1, "PD", "Y", false, false},
-	{"mulAdd8x16F32Z", 8, 1, "PS", "Z", false, false},
-	{"mulAdd4x16F32Z", 4, 1, "PS", "Z", false, false},
-	{"mulAdd8x8F64Z", 8, 1, "PD", "Z", false, false},
-	{"mulAdd4x8F64Z", 4, 1, "PD", "Z", false, false},
+	{"mulAdd8x8F32", 8, 1, "PS", "Y", false},
+	{"mulAdd4x8F32", 4, 1, "PS", "Y", false},
+	{"mulAdd4x8F64", 4, 2, "PD", "Y", false},
+	{"mulAdd4x4F64", 4, 1, "PD", "Y", false},
+	{"mulAdd8x16F32Z", 8, 1, "PS", "Z", false},
+	{"mulAdd4x16F32Z", 4, 1, "PS", "Z", false},
+	{"mulAdd8x8F64Z", 8, 1, "PD", "Z", false},
+	{"mulAdd4x8F64Z", 4, 1, "PD", "Z", false},
 	// Three vectors per row: 12 FMAs for 3 loads and 4 broadcasts, where
 	// one vector per row needs a load for every FMA.
-	{"mulAdd4x48F32Z", 4, 3, "PS", "Z", false, false},
-	{"mulAdd4x24F64Z", 4, 3, "PD", "Z", false, false},
-	{"mulAdd4x56F32Z", 4, 3, "PS", "Z", true, false},
+	{"mulAdd4x48F32Z", 4, 3, "PS", "Z", false},
+	{"mulAdd4x24F64Z", 4, 3, "PD", "Z", false},
+	{"mulAdd4x56F32Z", 4, 3, "PS", "Z", true},
 	// Six rows: each B row loaded from L2 serves 24 FMAs instead of 16.
-	{"mulAdd6x56F32Z", 6, 3, "PS", "Z", true, false},
+	{"mulAdd6x56F32Z", 6, 3, "PS", "Z", true},
 }
 
 // avx2Kernels are the AVX2 set's blocks beyond the 8-wide ones above, for
@@ -59,25 +55,24 @@ var kernels = []kernel{
 // eight rows loads 9 times for 8. The 2- and 1-row kernels finish a
 // block's rows, so every row of a block is one FMA chain in assembly.
 var avx2Kernels = []kernel{
-	{"mulAdd6x16F32", 6, 2, "PS", "Y", false, false},
-	{"mulAdd4x16F32", 4, 2, "PS", "Y", false, false},
-	{"mulAdd2x16F32", 2, 2, "PS", "Y", false, false},
-	{"mulAdd1x16F32", 1, 2, "PS", "Y", false, false},
-	{"mulAdd4x24F32", 4, 3, "PS", "Y", false, false},
-	{"mulAdd2x24F32", 2, 3, "PS", "Y", false, false},
-	{"mulAdd1x24F32", 1, 3, "PS", "Y", false, false},
-	{"mulAdd2x8F32", 2, 1, "PS", "Y", false, false},
-	{"mulAdd1x8F32", 1, 1, "PS", "Y", false, false},
-	{"mulAdd6x8F64", 6, 2, "PD", "Y", false, false},
-	{"mulAdd2x8F64", 2, 2, "PD", "Y", false, false},
-	{"mulAdd1x8F64", 1, 2, "PD", "Y", false, false},
-	{"mulAdd4x12F64", 4, 3, "PD", "Y", false, false},
-	{"mulAdd4x12F64W", 4, 3, "PD", "Y", false, true},
-	{"mulAdd2x12F64", 2, 3, "PD", "Y", false, false},
-	{"mulAdd1x12F64", 1, 3, "PD", "Y", false, false},
-	{"mulAdd8x4F64", 8, 1, "PD", "Y", false, false},
-	{"mulAdd2x4F64", 2, 1, "PD", "Y", false, false},
-	{"mulAdd1x4F64", 1, 1, "PD", "Y", false, false},
+	{"mulAdd6x16F32", 6, 2, "PS", "Y", false},
+	{"mulAdd4x16F32", 4, 2, "PS", "Y", false},
+	{"mulAdd2x16F32", 2, 2, "PS", "Y", false},
+	{"mulAdd1x16F32", 1, 2, "PS", "Y", false},
+	{"mulAdd4x24F32", 4, 3, "PS", "Y", false},
+	{"mulAdd2x24F32", 2, 3, "PS", "Y", false},
+	{"mulAdd1x24F32", 1, 3, "PS", "Y", false},
+	{"mulAdd2x8F32", 2, 1, "PS", "Y", false},
+	{"mulAdd1x8F32", 1, 1, "PS", "Y", false},
+	{"mulAdd6x8F64", 6, 2, "PD", "Y", false},
+	{"mulAdd2x8F64", 2, 2, "PD", "Y", false},
+	{"mulAdd1x8F64", 1, 2, "PD", "Y", false},
+	{"mulAdd4x12F64", 4, 3, "PD", "Y", false},
+	{"mulAdd2x12F64", 2, 3, "PD", "Y", false},
+	{"mulAdd1x12F64", 1, 3, "PD", "Y", false},
+	{"mulAdd8x4F64", 8, 1, "PD", "Y", false},
+	{"mulAdd2x4F64", 2, 1, "PD", "Y", false},
+	{"mulAdd1x4F64", 1, 1, "PD", "Y", false},
 }
 
 func main() {
@@ -145,16 +140,11 @@ func (k kernel) write(b *bytes.Buffer) {
 		return fmt.Sprintf([...]string{"(%s)", "(%s)(R8*1)", "(%s)(R8*2)", "(%s)(R13*1)"}[r%4], base)
 	}
 
-	args, regs := []string{"k", "a", "rsA", "csA", "b", "ldb", "c", "ldc"}, []string{"AX", "SI", "R8", "R9", "DX", "BX", "DI", "CX"}
-	if k.widen {
-		args, regs = append(args, "src", "dst"), append(regs, "R10", "R11")
-		p("\n// func %s(k int, a *%s, rsA, csA int, b *%s, ldb int, c *%s, ldc int, src *float32, dst *float64)", k.name, goType, goType, goType)
-	} else {
-		p("\n// func %s(k int, a *%s, rsA, csA int, b *%s, ldb int, c *%s, ldc int)", k.name, goType, goType, goType)
-	}
-	p("TEXT ·%s(SB), NOSPLIT, $0-%d", k.name, 8*len(args))
-	for i, arg := range args {
-		p("\tMOVQ %s+%d(FP), %s", arg, 8*i, regs[i])
+	p("\n// func %s(k int, a *%s, rsA, csA int, b *%s, ldb int, c *%s, ldc int)", k.name, goType, goType, goType)
+	p("TEXT ·%s(SB), NOSPLIT, $0-64", k.name)
+	for i, arg := range []string{"k", "a", "rsA", "csA", "b", "ldb", "c", "ldc"} {
+		reg := []string{"AX", "SI", "R8", "R9", "DX", "BX", "DI", "CX"}[i]
+		p("\tMOVQ %s+%d(FP), %s", arg, 8*i, reg)
 	}
 	for _, reg := range []string{"R8", "R9", "BX", "CX"} {
 		p("\tSHLQ $%d, %s", shift, reg)
@@ -192,16 +182,6 @@ func (k kernel) write(b *bytes.Buffer) {
 			bc := kind(v) + bcastReg(r)[1:]
 			p("\tVFMADD231%s %s, %s, %s", k.typ, bReg(v), bc, acc(r, v))
 		}
-	}
-	if k.widen {
-		// The broadcast register is free again here.
-		t := bcastReg(k.rows - 1)
-		// Fetched well ahead: the source is the data set, in memory.
-		p("\tPREFETCHT0 1024(R10)")
-		p("\tVCVTPS2PD (R10), %s", t)
-		p("\tVMOVUPD %s, (R11)", t)
-		p("\tADDQ $16, R10")
-		p("\tADDQ $32, R11")
 	}
 	p("\tADDQ R9, SI")
 	if k.rows > 4 {
