@@ -57,8 +57,8 @@ def main():
     env.update(kv.split("=", 1) for kv in args.env)
     with open("/proc/cpuinfo") as f:
         model = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown CPU")
-    print("CPU: %s; env: %s; %d interleaved runs of -bench %s -benchtime %s in %s"
-          % (model, " ".join(args.env) or "-", args.runs, args.bench, args.benchtime, args.pkg))
+    print("CPU: %s; env: %s; %d interleaved runs of -bench %s -benchtime %s in %s; load average %.2f"
+          % (model, " ".join(args.env) or "-", args.runs, args.bench, args.benchtime, args.pkg, os.getloadavg()[0]))
     with tempfile.TemporaryDirectory() as tmp:
         bins = [(rev, build(rev, args.pkg, args.extra, tmp)) for rev in (args.a, args.b)]
         res = {}
@@ -73,6 +73,7 @@ def main():
                         for v, unit in re.findall(r"([\d.]+) (\S+)", m.group(3)):
                             if unit != "ns/op":
                                 res.setdefault((m.group(1), unit), {}).setdefault(rev, []).append(float(v))
+    print("load average at the end: %.2f (the machine is shared: a high one makes the medians loose)" % os.getloadavg()[0])
     print(f"{'benchmark':48} {'metric':18} {args.a:>10} {args.b:>10} {'B/A':>6}")
     for (name, unit), by in sorted(res.items()):
         if len(by) < 2:

@@ -124,8 +124,10 @@ def wait_idle():
 
 
 def go_bench(kernel):
-    """s/epoch of sweep's trainer on kernel, training only and with recording."""
+    """s/epoch of sweep's trainer on kernel, training only and with recording,
+    and the 1-minute load average when it started."""
     wait_idle()
+    load = os.getloadavg()[0]
     out = subprocess.run(
         ["go", "test", "-run", "^$", "-bench", "EpochCIFAR", "-benchtime", "1x", "-count", "1", "./pkg/train/",
          "-args", "-kernel", kernel],
@@ -136,21 +138,23 @@ def go_bench(kernel):
         if not m:
             continue
         metrics = dict((unit, float(v)) for v, unit in re.findall(r"([\d.]+) (\S+)", m.group(2)))
-        rows["sweep %s, %s" % (m.group(1), kernel)] = (metrics["s/epoch-train"], metrics["s/epoch-total"])
+        rows["sweep %s, %s" % (m.group(1), kernel)] = (metrics["s/epoch-train"], metrics["s/epoch-total"], load)
     if not rows:
         sys.exit("compare.py: no benchmark output:\n" + out)
     return rows
 
 
 def reference(script, dtype, env):
-    """s/epoch of a Python reference, on the same counting as the Go one."""
+    """s/epoch of a Python reference, on the same counting as the Go one, and
+    the 1-minute load average when it started."""
     wait_idle()
+    load = os.getloadavg()[0]
     out = subprocess.run(
         [sys.executable, os.path.join(HERE, script), "--synthetic", "--json", "--dtype", dtype],
         env=env, check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     train = r["s_per_epoch_train_only"]
-    return train, train + RECORDS_PER_EPOCH * r["s_per_record"]
+    return train, train + RECORDS_PER_EPOCH * r["s_per_record"], load
 
 
 def main():
@@ -205,11 +209,16 @@ def main():
         if "peak_gflops" in group:
             print("  practical peak (2000^3 GEMM, one thread): %s" %
                   ", ".join("%s %.1f GFLOP/s" % kv for kv in group["peak_gflops"].items()))
-        base_train, base_total = group["rows"]["NumPy float64"]
-        print(f"  {'implementation, one thread':30} {'s/epoch train':>14} {'ratio':>6} {'s/epoch w/ rec':>15} {'ratio':>6}")
-        for name, (train, total) in group["rows"].items():
-            print(f"  {name:30} {train:14.3f} {base_train / train:6.2f} {total:15.3f} {base_total / total:6.2f}")
-    print("\nratio: speed relative to NumPy float64 of the same group (higher is faster)")
+        base_train, base_total, _ = group["rows"]["NumPy float64"]
+        print(f"  {'implementation, one thread':30} {'s/epoch train':>14} {'ratio':>6} {'s/epoch w/ rec':>15} {'ratio':>6} {'load':>5}")
+        for name, (train, total, load) in group["rows"].items():
+            print(f"  {name:30} {train:14.3f} {base_train / train:6.2f} {total:15.3f} {base_total / total:6.2f} {load:5.2f}")
+        rows = group["rows"]
+        for name in [n for n in rows if n.startswith("sweep float32")]:
+            if "PyTorch float32" in rows:
+                print("  %s against PyTorch float32, with recording: %.2fx" % (name, rows["PyTorch float32"][1] / rows[name][1]))
+    print("\nratio: speed relative to NumPy float64 of the same group (higher is faster); "
+          "load: the 1-minute load average as the run started")
 
 
 if __name__ == "__main__":

@@ -200,7 +200,8 @@ func (c Config) TrialBytes(d, k, nTrain int) float64 {
 	if c.Precision == Float64 {
 		size = 8
 	}
-	mp, kp := float64(roundUp(c.Hidden, minWidth)), float64(roundUp(k, minWidth))
+	mw := minWidth(c.Precision)
+	mp, kp := float64(roundUp(c.Hidden, mw)), float64(roundUp(k, mw))
 	rows := float64(max(c.BatchSize, evalBlock))
 	weights := float64(d)*mp + mp*kp
 	buffers := rows * (float64(d) + 2*mp + kp)

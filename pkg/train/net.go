@@ -33,8 +33,25 @@ type network[T kernel.Float] struct {
 	w2t, b2             []T
 }
 
-// minWidth is the narrowest column block the kernels run as vector code.
-const minWidth = 8
+// minWidth is the narrowest column block the kernels run as vector code: 8
+// float32 or 4 float64, one AVX2 vector. The notebook's 50 hidden units are
+// thus 56 in float32 and 52 in float64, whose products the four columns of
+// zeros less make 7% shorter.
+func minWidth(p Precision) int {
+	if p == Float64 {
+		return 4
+	}
+	return 8
+}
+
+// precisionOf is the Precision of the element type T.
+func precisionOf[T kernel.Float]() Precision {
+	var zero T
+	if _, ok := any(zero).(float64); ok {
+		return Float64
+	}
+	return Float32
+}
 
 func roundUp(x, to int) int { return (x + to - 1) / to * to }
 
@@ -58,7 +75,8 @@ func (n *network[T]) unitOf(i int) int {
 }
 
 func newNetwork[T kernel.Float](ks kernel.Set, d, m, k int) *network[T] {
-	mp, kp := roundUp(m, minWidth), roundUp(k, minWidth)
+	mw := minWidth(precisionOf[T]())
+	mp, kp := roundUp(m, mw), roundUp(k, mw)
 	return &network[T]{
 		ks: ks, d: d, m: m, mp: mp, k: k, kp: kp, pw: kernel.Panel[T](ks),
 		w1p: make([]T, d*mp), b1: make([]T, mp),

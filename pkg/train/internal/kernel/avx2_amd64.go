@@ -63,7 +63,7 @@ var (
 		{16, []rowKernel[float32]{{6, mulAdd6x16F32}, {4, mulAdd4x16F32}, {2, mulAdd2x16F32}, {1, mulAdd1x16F32}}},
 		{8, []rowKernel[float32]{{8, mulAdd8x8F32}, {4, mulAdd4x8F32}, {2, mulAdd2x8F32}, {1, mulAdd1x8F32}}},
 	}
-	// 56 float64 columns are 12·4 + 8.
+	// 52 float64 columns (50 padded to 4) are 12·3 + 8 + 8.
 	avx2Blocks64 = []colBlock[float64]{
 		{12, []rowKernel[float64]{{4, mulAdd4x12F64}, {2, mulAdd2x12F64}, {1, mulAdd1x12F64}}},
 		{8, []rowKernel[float64]{{6, mulAdd6x8F64}, {4, mulAdd4x8F64}, {2, mulAdd2x8F64}, {1, mulAdd1x8F64}}},

@@ -85,7 +85,7 @@ var (
 		{8, []rowKernel[float32]{{8, mulAdd8x8F32N}, {4, mulAdd4x8F32N}, {2, mulAdd2x8F32N}, {1, mulAdd1x8F32N}}},
 		{4, []rowKernel[float32]{{8, mulAdd8x4F32N}, {4, mulAdd4x4F32N}, {2, mulAdd2x4F32N}, {1, mulAdd1x4F32N}}},
 	}
-	// 56 float64 columns are 8·7.
+	// 52 float64 columns (50 padded to 4) are 8·6 + 4.
 	neonBlocks64 = []colBlock[float64]{
 		{8, []rowKernel[float64]{{6, mulAdd6x8F64N}, {4, mulAdd4x8F64N}, {2, mulAdd2x8F64N}, {1, mulAdd1x8F64N}}},
 		{4, []rowKernel[float64]{{8, mulAdd8x4F64N}, {4, mulAdd4x4F64N}, {2, mulAdd2x4F64N}, {1, mulAdd1x4F64N}}},
