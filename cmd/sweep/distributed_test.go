@@ -624,3 +624,43 @@ func TestDistributedLargePayloads(t *testing.T) {
 	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 }
+
+// tpeDistSweep is a tpe stage (3 startup points, rounds of 2) and a tpe
+// stage with halving, whose rounds are proposed from first-rung results.
+var tpeDistSweep = strings.Replace(tinyBase, "cycles: 1", "cycles: 2", 1) + `search:
+  stages:
+    - name: t
+      sampler: tpe
+      trials: 7
+      tpe: {startup: 3, batch: 2}
+      space: {lambda: {log10: [-4, -1]}, hidden: {int: [4, 12]}}
+    - name: th
+      sampler: tpe
+      trials: 5
+      tpe: {startup: 3, batch: 1}
+      space: {lambda: {log10: [-4, -1]}}
+      halving: {min_cycles: 1, eta: 2}
+`
+
+// TPE through the cluster: two worker processes train the rounds the
+// coordinator proposes, and the proposals, trials and results are the
+// local run's, bit for bit (trial ids are the proposals).
+func TestDistributedTPE(t *testing.T) {
+	local := localRun(t, tpeDistSweep)
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(tpeDistSweep))
+	var workers []*process
+	for range 2 {
+		workers = append(workers, startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...))
+	}
+	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	if _, n := resultDigest(t, local); n < 12 {
+		t.Errorf("the local run has %d trials, want at least the 12 points", n)
+	}
+	for _, w := range workers {
+		w.cmd.Process.Signal(syscall.SIGTERM)
+		w.wait(t, 10*time.Second)
+	}
+}
