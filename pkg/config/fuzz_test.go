@@ -34,6 +34,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
 	f.Add("training: {cycles: 10000}\nsearch: {stages: [{name: a, halving: {min_cycles: 1, eta: 10000}}]}\n")
 	f.Add("search: {stages: [{name: t, sampler: tpe, trials: 10000, tpe: {startup: 10000, batch: 10000}, space: {lambda: {log10: [-5, -1]}}}]}\n")
+	f.Add("search: {stages: [{name: t, sampler: tpe, tpe: {}, trials: 3, space: {lambda: {log10: [-5, -1]}}}, {name: u, sampler: tpe, tpe: null, trials: 2}]}\n")
 	f.Add("search: {stages: [{name: r, lr_range: {min: 1e-300, max: 1e300, epochs: 2147483648}, training: {batch_size: 1}}]}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})

@@ -22,10 +22,13 @@ type TPE struct {
 // seconds and is far more than a sweep of small networks trains.
 const MaxTPETrials = 10_000
 
-func (p *parser) tpe(v *yaml.Node, path string, st *Stage) error {
-	st.TPE = &TPE{Startup: 8, Batch: 4}
+// tpe parses a stage's tpe options; given records an explicit startup,
+// which the stage otherwise defaults to min(8, trials) once trials is known.
+func (p *parser) tpe(v *yaml.Node, path string, st *Stage, given map[string]bool) error {
+	st.TPE = &TPE{Batch: 4}
 	return p.mapping(v, path, fields{
 		"startup": func(v *yaml.Node, path string) (err error) {
+			given["tpe.startup"] = true
 			st.TPE.Startup, err = p.integer(v, path)
 			return err
 		},
