@@ -415,3 +415,43 @@ func TestTPEResults(t *testing.T) {
 		}
 	}
 }
+
+// A small discrete space sampled many times repeats trials: the plan says
+// so in one warning with the count, not a line per repeated point.
+func TestPlanCollapsesDuplicateWarnings(t *testing.T) {
+	for _, c := range []struct {
+		sampler string
+		dups    int
+	}{
+		{"random\n      trials: 50", 48},
+		// Before results, a tpe stage plans its 8 startup points: 2 trials.
+		{"tpe\n      trials: 50\n      tpe: {startup: 8, batch: 4}", 6},
+	} {
+		t.Run(strings.Fields(c.sampler)[0], func(t *testing.T) {
+			cfg := parseConfig(t, `
+name: dup
+data: {source: embedded}
+model: {hidden: 8}
+training: {batch_size: 150, step_size: 20, cycles: 1}
+search:
+  stages:
+    - name: s
+      sampler: `+c.sampler+`
+      space: {hidden: {choice: [8, 16]}}
+`)
+			r, err := NewRunner(t.Context(), cfg, RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans, err := r.Plan(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := plans[0].Plan
+			want := fmt.Sprintf(`stage "s": %d points repeat the trial of an earlier point`, c.dups)
+			if len(p.Trials) != 2 || len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0], want) {
+				t.Errorf("%d trials planned, warnings %q; want 2 trials and one warning %q...", len(p.Trials), p.Warnings, want)
+			}
+		})
+	}
+}
