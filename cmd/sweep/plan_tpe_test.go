@@ -116,18 +116,18 @@ func TestRunNamesTPERounds(t *testing.T) {
 	for _, c := range []struct {
 		name, yaml string
 		want       []string
-		not        []string
 	}{
 		{"plain", tpePlanSweep[:at], []string{
 			"stage t: 3 trials, 3 to train\n  round 0 (startup) of rounds 0-2\n",
 			"stage t: 5 trials, 2 to train\n  round 1 of rounds 0-2\n",
 			"stage t: 7 trials, 2 to train\n  round 2 of rounds 0-2\n",
-		}, nil},
+		}},
 		{"halving", tpePlanSweep[:strings.Index(tpePlanSweep, "    - name: t\n")] + tpePlanSweep[at:], []string{
 			"stage th: 3 trials, 3 to train\n  rung 1 of 2, 1 cycle: 3 trials\n  round 0 (startup) of rounds 0-2\n",
 			"stage th: 4 trials, 1 to train\n  rung 1 of 2, 1 cycle: 4 trials\n  round 1 of rounds 0-2\n",
 			"stage th: 5 trials, 1 to train\n  rung 1 of 2, 1 cycle: 5 trials\n  round 2 of rounds 0-2\n",
-		}, []string{"2 cycles: 2 trials, the best of rung 1's 5\n  round"}},
+			"  rung 2 of 2, 2 cycles: 3 trials, the best of rung 1's 5\ntrial ", // no round line
+		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -136,11 +136,6 @@ func TestRunNamesTPERounds(t *testing.T) {
 			for _, want := range c.want {
 				if !strings.Contains(r.stderr+r.stdout, want) {
 					t.Errorf("run output lacks %q:\n%s", want, r.stderr+r.stdout)
-				}
-			}
-			for _, not := range c.not {
-				if strings.Contains(r.stderr+r.stdout, not) {
-					t.Errorf("run output has %q:\n%s", not, r.stderr+r.stdout)
 				}
 			}
 		})
