@@ -94,7 +94,7 @@ func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
 		if last == 0 {
 			what += " (startup)"
 		}
-		fmt.Fprintf(p.out, "  %s of rounds 0-%d\n", what, tp.Round(plan.Stage.Trials-1))
+		fmt.Fprintf(p.out, "  %s of rounds 0-%d\n", what, plan.Stage.TPERound(plan.Derived, plan.Stage.Trials-1))
 	}
 	if p.bars == nil || todo == 0 {
 		return

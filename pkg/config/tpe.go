@@ -61,18 +61,10 @@ func (c Config) checkTPE(st *Stage) error {
 	return nil
 }
 
-// Round is the round of a tpe stage's point i: 0 for the startup points,
-// then 1, 2, ... for each batch proposed after them.
-func (t TPE) Round(i int) int {
-	if i < t.Startup || t.Batch < 1 {
-		return 0
-	}
-	return 1 + (i-t.Startup)/t.Batch
-}
-
 // checkProposed bounds a tpe stage's stored proposals: coordinates of each
-// dimension's sampling range, in [0, 1).
-func checkProposed(points []map[string]float64) error {
+// dimension's sampling range, in [0, 1), in rounds (if stored) of at least
+// one point that add up to them.
+func checkProposed(points []map[string]float64, rounds []int) error {
 	if len(points) > MaxTPETrials {
 		return fmt.Errorf("%d proposed points, more than %d", len(points), MaxTPETrials)
 	}
@@ -83,14 +75,53 @@ func checkProposed(points []map[string]float64) error {
 			}
 		}
 	}
+	if rounds == nil {
+		return nil
+	}
+	sum := 0
+	for k, n := range rounds {
+		if n < 1 || n > len(points) {
+			return fmt.Errorf("rounds: round %d of %d points, expected 1 to %d", k+1, n, len(points))
+		}
+		sum += n
+	}
+	if sum != len(points) {
+		return fmt.Errorf("rounds: %d points in rounds, expected the %d proposed", sum, len(points))
+	}
 	return nil
 }
 
-// TPERound is the round of point i of the stage: TPE.Round on a tpe
-// stage, 0 on any other.
-func (st *Stage) TPERound(i int) int {
-	if st.TPE == nil {
+// TPERoundSizes returns the number of points of each proposed round of a
+// tpe stage that proposes batch points a round, round 1 first: d.Rounds,
+// or for a stage stored before rounds were (none, with proposals), its
+// proposals in batches as that release proposed them.
+func (d Derived) TPERoundSizes(batch int) []int {
+	if len(d.Rounds) > 0 || len(d.Proposed) == 0 {
+		return d.Rounds
+	}
+	var sizes []int
+	for left := len(d.Proposed); left > 0; left -= max(1, batch) {
+		sizes = append(sizes, min(max(1, batch), left))
+	}
+	return sizes
+}
+
+// TPERound is the round of point i of the stage, given the derived values
+// d it stored: 0 for the startup points (and on a stage of another
+// sampler), then the stored rounds in turn, then rounds of Batch points
+// still to propose.
+func (st *Stage) TPERound(d Derived, i int) int {
+	t := st.TPE
+	if t == nil || i < min(t.Startup, st.Trials) {
 		return 0
 	}
-	return st.TPE.Round(i)
+	i -= min(t.Startup, st.Trials)
+	sizes := d.TPERoundSizes(t.Batch)
+	for k, n := range sizes {
+		if i < n {
+			return k + 1
+		}
+		i -= n
+	}
+	return len(sizes) + 1 + i/max(1, t.Batch)
 }

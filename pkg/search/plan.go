@@ -214,7 +214,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 			seen[id] = true
 			plan.Trials = append(plan.Trials, PlannedTrial{
 				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc,
-				SeedIndex: j, Data: data, Reused: earlier[id], Round: st.TPERound(point),
+				SeedIndex: j, Data: data, Reused: earlier[id], Round: st.TPERound(plan.Derived, point),
 			})
 		}
 	}

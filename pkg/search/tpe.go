@@ -15,7 +15,7 @@ import (
 // proposeRound, with a PCG source of (sweep seed, stage name, round), over
 // the trials ranked as the report ranks them and the diverged and failed
 // after them as the worst, in stage order. The proposals are stored with
-// the stage (config.Derived.Proposed), so a later run, a failed trial that
+// the stage (config.Derived.Proposed, and each round's size in Rounds), so a later run, a failed trial that
 // is retried and succeeds, or a change of anything the ranking reads never
 // moves them. The planner reads the database alone, so the points are the
 // same for any number of workers, any interruption, and for a coordinator
@@ -51,6 +51,9 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		}
 		units = append(units, u)
 	}
+	// A stage stored before rounds were has its rounds as full batches;
+	// from now on they are stored.
+	derived.Rounds = derived.TPERoundSizes(tp.Batch)
 	var ids [][]string // the trials of each point in units, as far as computed
 	for len(units) < st.Trials {
 		ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, axes, units, &ids)
@@ -60,9 +63,14 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		if !ok {
 			break
 		}
-		round := tp.Round(len(units))
+		// The round's number, its PCG stream, counts stored rounds, not
+		// points: after a round cut short by trials, raising trials gives
+		// a new round and a new stream.
+		round := len(derived.Rounds) + 1
 		rng := rand.New(rand.NewPCG(mix("tpe", r.cfg.Seed, st.Name, uint64(round))))
-		for _, u := range proposeRound(axes, ranked, tpeGood(len(ranked), complete), min(tp.Batch, st.Trials-len(units)), rng) {
+		batch := proposeRound(axes, ranked, tpeGood(len(ranked), complete), min(tp.Batch, st.Trials-len(units)), rng)
+		derived.Rounds = append(derived.Rounds, len(batch))
+		for _, u := range batch {
 			p := make(map[string]float64, len(axes))
 			for j, a := range axes {
 				p[a.name] = u[j]
