@@ -15,11 +15,22 @@ import (
 // proposeRound, with a PCG source of (sweep seed, stage name, round), over
 // the trials ranked as the report ranks them and the diverged and failed
 // after them as the worst, in stage order. The proposals are stored with
-// the stage (config.Derived.Proposed, and each round's size in Rounds), so a later run, a failed trial that
-// is retried and succeeds, or a change of anything the ranking reads never
-// moves them. The planner reads the database alone, so the points are the
-// same for any number of workers, any interruption, and for a coordinator
-// that plans while other machines train.
+// the stage (config.Derived.Proposed, and each round's size in Rounds),
+// so a later run, a failed trial that is retried and succeeds, or a change
+// of anything the ranking reads never moves them. The planner reads the
+// database alone, so the points are the same for any number of workers,
+// any interruption, and for a coordinator that plans while other machines
+// train.
+//
+// Failures are the one result that is not a function of the trial (a
+// deterministic failure fails every time), and the rule for them is: a
+// failure counts as worst if its round is decided before a retry
+// succeeds; once decided, proposals never move. A failed trial is retried
+// in the next Run, not in the one that failed it, so a Run that goes on
+// decides with the failure. A Run cancelled while the failure's round
+// still has unfinished trials leaves the decision to the next Run, which
+// retries the failure along with them and decides with the retry's
+// result.
 //
 // With halving, the rounds train the first rung (min_cycles), and the
 // rungs above it are decided once every round is proposed and the first
