@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
@@ -65,7 +66,8 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 	// A stage stored before rounds were has its rounds as full batches;
 	// from now on they are stored.
 	derived.Rounds = derived.TPERoundSizes(tp.Batch)
-	var ids [][]string // the trials of each point in units, as far as computed
+	ids := r.cachedTPEIDs(st, cfg, data, axes, units) // the trials of each point in units, as far as computed
+	defer func() { r.cacheTPEIDs(st.Name, units, ids) }()
 	for len(units) < st.Trials {
 		ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, axes, units, &ids)
 		if err != nil {
@@ -91,6 +93,47 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		}
 	}
 	return units, nil
+}
+
+// tpeIDCache is the trial ids of a tpe stage's first points, kept across
+// the passes of a Run (one a round): computing them all again each pass
+// made a run's planning grow with the square of its trials.
+type tpeIDCache struct {
+	units [][]float64
+	ids   [][]string
+}
+
+// cachedTPEIDs returns the cached trial ids of the points of units that
+// the cache holds, the same points in the same order; none if the first
+// point's trials are no longer the cached ones (the stage's settings,
+// ranges or data differ).
+func (r *Runner) cachedTPEIDs(st *config.Stage, cfg config.Config, data *Data, axes []axis, units [][]float64) [][]string {
+	r.mu.Lock()
+	c := r.tpeIDs[st.Name]
+	r.mu.Unlock()
+	n := 0
+	for n < min(len(c.ids), len(units)) && slices.Equal(c.units[n], units[n]) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	var first [][]string
+	if _, _, _, err := r.tpeResults(st, cfg, data, &history{}, axes, units[:1], &first); err != nil || !slices.Equal(first[0], c.ids[0]) {
+		return nil
+	}
+	return c.ids[:n:n]
+}
+
+// cacheTPEIDs keeps the trial ids of the points units for the stage's
+// next pass.
+func (r *Runner) cacheTPEIDs(stage string, units [][]float64, ids [][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tpeIDs == nil {
+		r.tpeIDs = map[string]tpeIDCache{}
+	}
+	r.tpeIDs[stage] = tpeIDCache{units[:len(ids):len(ids)], ids}
 }
 
 // tpeResults returns the coordinates of the trials of the points units,
