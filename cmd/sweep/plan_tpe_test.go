@@ -141,3 +141,24 @@ func TestRunNamesTPERounds(t *testing.T) {
 		})
 	}
 }
+
+// The plan of a stage run with 6 trials (round 2 cut to 1 point) whose
+// trials grow to 9: round 2 stays 1 point, round 3 is proposed as a new
+// round of 2.
+func TestPlanTPEGrownStage(t *testing.T) {
+	dir := t.TempDir()
+	one := tpePlanSweep[:strings.Index(tpePlanSweep, "    - name: th")]
+	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(strings.Replace(one, "trials: 7", "trials: 6", 1)))
+	mustSweep(t, dir, "run", "plan.yaml")
+	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(strings.Replace(one, "trials: 7", "trials: 9", 1)))
+	r := mustSweep(t, dir, "run", "plan.yaml", "--plan")
+	for _, want := range []string{
+		"  round 2: decided, 1 point proposed from the 5 results before it; 1 of 1 trial finished\n",
+		"  round 3: decided, 2 points proposed from the 6 results before it; 0 of 2 trials finished\n",
+		"  round 4: not decided yet, 1 point remain",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
