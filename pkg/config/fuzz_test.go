@@ -105,6 +105,7 @@ func FuzzDecodeDerived(f *testing.F) {
 	f.Add([]byte(`{"proposed":[{"lambda":0.25,"hidden":0.5}]}`))
 	f.Add([]byte(`{"ranges":{"lambda":[-4,-2]},"from":["a"],"rates":{"eta_min":1e-5,"eta_max":0.1}}`))
 	f.Add([]byte(`{"proposed":[{"lambda":1}]}`))
+	f.Add([]byte(`{"proposed":[{"lambda":0.1},{"lambda":0.2},{"lambda":0.3}],"rounds":[2,1],"startup":4}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := DecodeDerived(b)
 		if err != nil {
@@ -119,6 +120,17 @@ func FuzzDecodeDerived(f *testing.F) {
 					t.Fatalf("%q: decoded a proposed %s of %v", b, name, x)
 				}
 			}
+		}
+		// Every proposal is in exactly one round, of at least one point.
+		sum := 0
+		for _, n := range d.TPERoundSizes(3) {
+			if n < 1 {
+				t.Fatalf("%q: decoded a round of %d points", b, n)
+			}
+			sum += n
+		}
+		if sum != len(d.Proposed) {
+			t.Fatalf("%q: rounds of %d points for %d proposals", b, sum, len(d.Proposed))
 		}
 		again, err := EncodeDerived(d)
 		if err != nil {
