@@ -32,13 +32,18 @@ func writeRounds(w io.Writer, ps search.PlannedStage) {
 			rounds[t.Round].finished++
 		}
 	}
-	known := min(tp.Startup, st.Trials) + min(len(ps.Plan.Derived.Proposed), st.Trials-min(tp.Startup, st.Trials))
-	for len(rounds) <= tp.Round(known-1) { // rounds whose points all repeat earlier trials
+	d := ps.Plan.Derived
+	known := min(tp.Startup, st.Trials) + min(len(d.Proposed), st.Trials-min(tp.Startup, st.Trials))
+	points := map[int]int{} // each decided round's points, from the stored rounds
+	for i := range known {
+		points[st.TPERound(d, i)]++
+	}
+	for len(rounds) <= st.TPERound(d, known-1) { // rounds whose points all repeat earlier trials
 		rounds = append(rounds, count{})
 	}
 	before := 0
 	for k, c := range rounds {
-		what := fmt.Sprintf("round %d: decided, %s proposed from the %s before it", k, plural(min(tp.Batch, st.Trials-tp.Startup-(k-1)*tp.Batch), "point"), plural(before, "result"))
+		what := fmt.Sprintf("round %d: decided, %s proposed from the %s before it", k, plural(points[k], "point"), plural(before, "result"))
 		if k == 0 {
 			what = fmt.Sprintf("round 0 (startup): sobol's first %s", plural(min(tp.Startup, st.Trials), "point"))
 		}
@@ -50,7 +55,7 @@ func writeRounds(w io.Writer, ps search.PlannedStage) {
 		before += c.trials
 	}
 	if remain := st.Trials - known; remain > 0 {
-		next, last := len(rounds), tp.Round(st.Trials-1)
+		next, last := len(rounds), st.TPERound(d, st.Trials-1)
 		span := fmt.Sprintf("round %d", next)
 		if last > next {
 			span = fmt.Sprintf("rounds %d to %d", next, last)

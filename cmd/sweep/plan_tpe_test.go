@@ -108,19 +108,57 @@ func TestPlanOutputTPE(t *testing.T) {
 	golden(t, "plan-tpe-done.golden", plan(db))
 }
 
-// sweep run says which round of a tpe stage each pass trains.
+// sweep run says which round of a tpe stage each pass trains, with
+// halving too (the rounds train its first rung), and no round once the
+// rungs above it train.
 func TestRunNamesTPERounds(t *testing.T) {
+	at := strings.Index(tpePlanSweep, "    - name: th")
+	for _, c := range []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"plain", tpePlanSweep[:at], []string{
+			"stage t: 3 trials, 3 to train\n  round 0 (startup) of rounds 0-2\n",
+			"stage t: 5 trials, 2 to train\n  round 1 of rounds 0-2\n",
+			"stage t: 7 trials, 2 to train\n  round 2 of rounds 0-2\n",
+		}},
+		{"halving", tpePlanSweep[:strings.Index(tpePlanSweep, "    - name: t\n")] + tpePlanSweep[at:], []string{
+			"stage th: 3 trials, 3 to train\n  rung 1 of 2, 1 cycle: 3 trials\n  round 0 (startup) of rounds 0-2\n",
+			"stage th: 4 trials, 1 to train\n  rung 1 of 2, 1 cycle: 4 trials\n  round 1 of rounds 0-2\n",
+			"stage th: 5 trials, 1 to train\n  rung 1 of 2, 1 cycle: 5 trials\n  round 2 of rounds 0-2\n",
+			"  rung 2 of 2, 2 cycles: 3 trials, the best of rung 1's 5\ntrial ", // no round line
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(c.yaml))
+			r := mustSweep(t, dir, "run", "plan.yaml")
+			for _, want := range c.want {
+				if !strings.Contains(r.stderr+r.stdout, want) {
+					t.Errorf("run output lacks %q:\n%s", want, r.stderr+r.stdout)
+				}
+			}
+		})
+	}
+}
+
+// The plan of a stage run with 6 trials (round 2 cut to 1 point) whose
+// trials grow to 9: round 2 stays 1 point, round 3 is proposed as a new
+// round of 2.
+func TestPlanTPEGrownStage(t *testing.T) {
 	dir := t.TempDir()
 	one := tpePlanSweep[:strings.Index(tpePlanSweep, "    - name: th")]
-	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(one))
-	r := mustSweep(t, dir, "run", "plan.yaml")
+	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(strings.Replace(one, "trials: 7", "trials: 6", 1)))
+	mustSweep(t, dir, "run", "plan.yaml")
+	writeFile(t, filepath.Join(dir, "plan.yaml"), []byte(strings.Replace(one, "trials: 7", "trials: 9", 1)))
+	r := mustSweep(t, dir, "run", "plan.yaml", "--plan")
 	for _, want := range []string{
-		"stage t: 3 trials, 3 to train\n  round 0 (startup) of rounds 0-2\n",
-		"stage t: 5 trials, 2 to train\n  round 1 of rounds 0-2\n",
-		"stage t: 7 trials, 2 to train\n  round 2 of rounds 0-2\n",
+		"  round 2: decided, 1 point proposed from the 5 results before it; 1 of 1 trial finished\n",
+		"  round 3: decided, 2 points proposed from the 6 results before it; 0 of 2 trials finished\n",
+		"  round 4: not decided yet, 1 point remain",
 	} {
-		if !strings.Contains(r.stderr+r.stdout, want) {
-			t.Errorf("run output lacks %q:\n%s", want, r.stderr+r.stdout)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("plan lacks %q:\n%s", want, r.stdout)
 		}
 	}
 }

@@ -85,14 +85,16 @@ func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
 		}
 		fmt.Fprintln(p.out, line)
 	}
-	if tp := plan.Stage.TPE; tp != nil && len(plan.Trials) > 0 && len(plan.Rungs) == 0 {
+	if tp := plan.Stage.TPE; tp != nil && len(plan.Trials) > 0 && len(plan.Rungs) <= 1 {
 		// A tpe stage is planned again after each round: say how far.
+		// With halving the rounds train its first rung, the only one
+		// known until every round is proposed.
 		last := plan.Trials[len(plan.Trials)-1].Round
 		what := fmt.Sprintf("round %d", last)
 		if last == 0 {
 			what += " (startup)"
 		}
-		fmt.Fprintf(p.out, "  %s of rounds 0-%d\n", what, tp.Round(plan.Stage.Trials-1))
+		fmt.Fprintf(p.out, "  %s of rounds 0-%d\n", what, plan.Stage.TPERound(plan.Derived, plan.Stage.Trials-1))
 	}
 	if p.bars == nil || todo == 0 {
 		return

@@ -68,13 +68,16 @@ func ExampleHalving_Rungs() {
 }
 
 // The round of each point of a tpe stage: the startup points are round 0,
-// then each batch is one round; trials counts them all.
-func ExampleTPE_Round() {
-	tp := config.TPE{Startup: 3, Batch: 2}
-	for i := range 8 {
-		fmt.Print(tp.Round(i), " ")
+// then each batch is one round; trials counts them all. This stage ran
+// with 6 trials (round 2 was cut to 1 point) and now has 9: round 3
+// follows the short round 2.
+func ExampleStage_TPERound() {
+	st := config.Stage{Sampler: config.TPESampler, Trials: 9, TPE: &config.TPE{Startup: 3, Batch: 2}}
+	d := config.Derived{Rounds: []int{2, 1}, Proposed: make([]map[string]float64, 3)}
+	for i := range st.Trials {
+		fmt.Print(st.TPERound(d, i), " ")
 	}
 	fmt.Println()
 	// Output:
-	// 0 0 0 1 1 2 2 3
+	// 0 0 0 1 1 2 3 3 4
 }

@@ -34,6 +34,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("training: {cycles: 10000, step_size: 1099511627776, records_per_cycle: 1099511627776}\n")
 	f.Add("training: {cycles: 10000}\nsearch: {stages: [{name: a, halving: {min_cycles: 1, eta: 10000}}]}\n")
 	f.Add("search: {stages: [{name: t, sampler: tpe, trials: 10000, tpe: {startup: 10000, batch: 10000}, space: {lambda: {log10: [-5, -1]}}}]}\n")
+	f.Add("search: {stages: [{name: t, sampler: tpe, tpe: {}, trials: 3, space: {lambda: {log10: [-5, -1]}}}, {name: u, sampler: tpe, tpe: null, trials: 2}]}\n")
 	f.Add("search: {stages: [{name: r, lr_range: {min: 1e-300, max: 1e300, epochs: 2147483648}, training: {batch_size: 1}}]}\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		c, err := Parse(strings.NewReader(src), ParseOptions{File: "f.yaml", BaseDir: "/cfg"})
@@ -104,6 +105,7 @@ func FuzzDecodeDerived(f *testing.F) {
 	f.Add([]byte(`{"proposed":[{"lambda":0.25,"hidden":0.5}]}`))
 	f.Add([]byte(`{"ranges":{"lambda":[-4,-2]},"from":["a"],"rates":{"eta_min":1e-5,"eta_max":0.1}}`))
 	f.Add([]byte(`{"proposed":[{"lambda":1}]}`))
+	f.Add([]byte(`{"proposed":[{"lambda":0.1},{"lambda":0.2},{"lambda":0.3}],"rounds":[2,1],"startup":4}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		d, err := DecodeDerived(b)
 		if err != nil {
@@ -118,6 +120,17 @@ func FuzzDecodeDerived(f *testing.F) {
 					t.Fatalf("%q: decoded a proposed %s of %v", b, name, x)
 				}
 			}
+		}
+		// Every proposal is in exactly one round, of at least one point.
+		sum := 0
+		for _, n := range d.TPERoundSizes(3) {
+			if n < 1 {
+				t.Fatalf("%q: decoded a round of %d points", b, n)
+			}
+			sum += n
+		}
+		if sum != len(d.Proposed) {
+			t.Fatalf("%q: rounds of %d points for %d proposals", b, sum, len(d.Proposed))
 		}
 		again, err := EncodeDerived(d)
 		if err != nil {

@@ -543,7 +543,7 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 				},
 			})
 		}),
-		"tpe":      set("tpe", func(v *yaml.Node, path string) error { return p.tpe(v, path, st) }),
+		"tpe":      set("tpe", func(v *yaml.Node, path string) error { return p.tpe(v, path, st, given) }),
 		"lr_range": set("lr_range", func(v *yaml.Node, path string) error { return p.lrRange(v, path, st) }),
 		"training": set("training", func(v *yaml.Node, path string) error {
 			return p.settings(v, path, "training", st.Training)
@@ -566,7 +566,12 @@ func (p *parser) stage(n *yaml.Node, path string, st *Stage) error {
 			st.Trials = 1
 		}
 		if st.Sampler == TPESampler && st.TPE == nil {
-			st.TPE = &TPE{Startup: min(8, st.Trials), Batch: 4}
+			st.TPE = &TPE{Batch: 4}
+		}
+		// The default startup is the same however the options are spelt
+		// (none, tpe: {}, tpe: null, tpe: {batch: 2}).
+		if st.TPE != nil && !given["tpe.startup"] {
+			st.TPE.Startup = min(8, st.Trials)
 		}
 	}
 	if !given["seeds"] {

@@ -22,10 +22,15 @@ type Derived struct {
 	// trial finished: every later stage trains with them.
 	Rates *RangeRates `json:"rates,omitempty"`
 	// Proposed are the points a tpe stage proposed after its startup
-	// points, in order (round k is the k-th batch of them), as
-	// coordinates in [0, 1) of each dimension's sampling range, by
-	// setting name: the planner maps them as it maps sobol's.
+	// points, in order, as coordinates in [0, 1) of each dimension's
+	// sampling range, by setting name: the planner maps them as it maps
+	// sobol's.
 	Proposed []map[string]float64 `json:"proposed,omitempty"`
+	// Rounds holds the number of points of each proposed round (round 1
+	// first), which add up to len(Proposed): a round cut short by the
+	// stage's trials stays short when trials grow. A stage stored before
+	// it has none; its rounds are batches of Proposed (TPERoundSizes).
+	Rounds []int `json:"rounds,omitempty"`
 	// Startup is the number of a tpe stage's first trials that train its
 	// startup points (on a halving stage, at its first rung), which a plot
 	// tells apart from the proposed ones.
@@ -78,7 +83,7 @@ func DecodeDerived(b []byte) (Derived, error) {
 	if d.Startup < 0 {
 		return Derived{}, fmt.Errorf("%w: derived values: startup: expected a count, got %d", ErrEncoding, d.Startup)
 	}
-	if err := checkProposed(d.Proposed); err != nil {
+	if err := checkProposed(d.Proposed, d.Rounds); err != nil {
 		return Derived{}, fmt.Errorf("%w: derived values: %w", ErrEncoding, err)
 	}
 	return d, nil

@@ -207,6 +207,26 @@ search:
 	}
 }
 
+// A tpe stage stored before rounds were stored (proposals alone) decodes,
+// its rounds full batches as that release proposed them.
+func TestDerivedWithoutRounds(t *testing.T) {
+	d, err := DecodeDerived([]byte(`{"proposed":[{"lambda":0.1},{"lambda":0.2},{"lambda":0.3},{"lambda":0.4},{"lambda":0.5}],"startup":4}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.TPERoundSizes(3); !reflect.DeepEqual(got, []int{3, 2}) {
+		t.Errorf("rounds %v, want [3 2]", got)
+	}
+	st := Stage{Sampler: TPESampler, Trials: 12, TPE: &TPE{Startup: 4, Batch: 3}}
+	var got []int
+	for i := range st.Trials {
+		got = append(got, st.TPERound(d, i))
+	}
+	if want := []int{0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3}; !reflect.DeepEqual(got, want) {
+		t.Errorf("rounds of the points %v, want %v", got, want)
+	}
+}
+
 func TestDerivedRoundTrips(t *testing.T) {
 	for _, d := range []Derived{
 		{},
@@ -214,6 +234,7 @@ func TestDerivedRoundTrips(t *testing.T) {
 		{Sources: []string{"x"}},
 		{Rates: &RangeRates{EtaMin: 1.2345678901234567e-05, EtaMax: 0.1}},
 		{Proposed: []map[string]float64{{"lambda": 0.1234567890123456, "hidden": 0}, {"lambda": 0.9999999999999999, "hidden": 0.5}}, Startup: 3},
+		{Proposed: []map[string]float64{{"lambda": 0.25}, {"lambda": 0.5}, {"lambda": 0.75}}, Rounds: []int{2, 1}, Startup: 3},
 	} {
 		b, err := EncodeDerived(d)
 		if err != nil {
@@ -231,7 +252,8 @@ func TestDerivedRoundTrips(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{`{"rates":{"eta_min":1}}`, `{"rates":{"eta_min":1,"eta_max":2,"eta":3}}`, `{"rates":[1,2]}`, `{"range":{}}`, `{"ranges":{"lambda":[1]}}`, `{"ranges":{"lambda":[1,2,3]}}`, `{"from":"a"}`,
-		`{"proposed":[{"lambda":1}]}`, `{"proposed":[{"lambda":-0.1}]}`, `{"proposed":{"lambda":0.5}}`, `{"proposed":[{"lambda":"0.5"}]}`, `{"startup":-1}`, `{"startup":1.5}`} {
+		`{"proposed":[{"lambda":1}]}`, `{"proposed":[{"lambda":-0.1}]}`, `{"proposed":{"lambda":0.5}}`, `{"proposed":[{"lambda":"0.5"}]}`, `{"startup":-1}`, `{"startup":1.5}`,
+		`{"proposed":[{"lambda":0.5}],"rounds":[2]}`, `{"proposed":[{"lambda":0.5},{"lambda":0.6}],"rounds":[1]}`, `{"proposed":[{"lambda":0.5}],"rounds":[0,1]}`, `{"rounds":[1]}`, `{"proposed":[{"lambda":0.5}],"rounds":[]}`} {
 		if _, err := DecodeDerived([]byte(bad)); err == nil || !errors.Is(err, ErrEncoding) {
 			t.Errorf("%s: got %v, want an ErrEncoding", bad, err)
 		}

@@ -228,10 +228,6 @@ func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error)
 		return sweepPlotData{}, err
 	}
 	d := sweepPlotData{name: sw.Name, rows: rows, startup: map[string]map[string]bool{}}
-	byID := make(map[string]*Row, len(rows))
-	for i := range rows {
-		byID[rows[i].ID] = &rows[i]
-	}
 	for _, st := range stages {
 		d.stages = append(d.stages, st.Name)
 		derived, err := config.DecodeDerived(st.Derived)
@@ -241,11 +237,18 @@ func readSweepPlotData(ctx context.Context, db *store.DB) (sweepPlotData, error)
 		if derived.Startup == 0 {
 			continue
 		}
+		// From the stored trials, not the rows: a halving stage's startup
+		// trials that were promoted are not rows, their continuations are.
 		keys := map[string]bool{}
 		for _, id := range st.TrialIDs[:min(derived.Startup, len(st.TrialIDs))] {
-			if r, ok := byID[id]; ok {
-				keys[pointKey(r.Trial)] = true
+			if err := ctx.Err(); err != nil {
+				return sweepPlotData{}, err
 			}
+			t, err := db.Trial(id)
+			if err != nil {
+				return sweepPlotData{}, fmt.Errorf("report: stage %s: %w", st.Name, err)
+			}
+			keys[pointKey(t)] = true
 		}
 		d.startup[st.Name] = keys
 	}

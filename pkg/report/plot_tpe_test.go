@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -43,5 +44,32 @@ func TestPlotSweepMarksTPEStartup(t *testing.T) {
 	}
 	if strings.Contains(svg, ">t (") {
 		t.Error("the tpe stage also has an undivided legend entry")
+	}
+
+	// With halving, a startup point promoted to the next rung is a startup
+	// point there too: its continuation shares its point, not its id, and
+	// the promoted trial itself is not a row of the ranking.
+	halving := plotSweep{name: "tpeh", stages: []plotStage{
+		{name: "th", spec: `{"name":"th","sampler":"tpe","trials":4,"tpe":{"startup":2,"batch":2},"halving":{"min_cycles":1,"eta":2}}`,
+			derived: `{"startup":2,"proposed":[{"lambda":0.5},{"lambda":0.6}]}`, trials: []plotTrial{
+				{1e-4, 0.80, store.Done, nil}, {1e-2, 0.70, store.Done, nil}, // startup, rung 1
+				{1e-3, 0.79, store.Done, nil}, {3e-3, 0.72, store.Done, nil}, // proposed, rung 1
+				{1e-4, 0.86, store.Done, nil}, {1e-3, 0.84, store.Done, nil}, // rung 2
+			}},
+	}}
+	hdb := halving.build(t)
+	id := func(i int) string { return fmt.Sprintf("00%02d%s", i, strings.Repeat("ab", 10)) }
+	if err := hdb.MarkRung([]string{id(0), id(2)}, []string{id(1), id(3)}); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := PlotSweep(t.Context(), &b, "svg", hdb); err != nil {
+		t.Fatal(err)
+	}
+	svg = b.String()
+	for _, want := range []string{">th startup (1)<", ">th proposed (1)<", ">pruned at a lower rung (2)<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("halving: SVG lacks %q", want)
+		}
 	}
 }

@@ -188,6 +188,9 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 	}
 	earlier := r.earlierIDs(st, h)
 	seen := map[string]bool{}
+	// Duplicates are reported in one line: a small discrete space sampled
+	// many times repeats thousands of trials.
+	dups, firstDup := 0, ""
 	for point, c := range configs {
 		for j := range max(1, st.Seeds) {
 			tc := c.tc
@@ -202,15 +205,21 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 				return nil, err
 			}
 			if seen[id] {
-				plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: two points give the same trial %s (%s); it runs once", st.Name, id, config.FormatParams(params)))
+				if dups == 0 {
+					firstDup = fmt.Sprintf("%s (%s)", id, config.FormatParams(params))
+				}
+				dups++
 				continue
 			}
 			seen[id] = true
 			plan.Trials = append(plan.Trials, PlannedTrial{
 				ID: id, Stage: st, Index: len(plan.Trials), Params: params, Config: tc,
-				SeedIndex: j, Data: data, Reused: earlier[id], Round: st.TPERound(point),
+				SeedIndex: j, Data: data, Reused: earlier[id], Round: st.TPERound(plan.Derived, point),
 			})
 		}
+	}
+	if dups > 0 {
+		plan.Warnings = append(plan.Warnings, fmt.Sprintf("stage %q: %d points repeat the trial of an earlier point (the first: %s); each trial runs once", st.Name, dups, firstDup))
 	}
 	if st.TPE != nil {
 		plan.Derived.Startup = 0

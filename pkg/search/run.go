@@ -75,6 +75,7 @@ type Runner struct {
 	tried      map[string]bool                 // trials Run has started, by id
 	count      map[string]map[store.Status]int // stage → status → trials
 	total      map[string]int
+	tpeIDs     map[string]tpeIDCache // by tpe stage, across its passes (tpe.go)
 }
 
 // NewRunner validates cfg and loads every data set its stages train on;

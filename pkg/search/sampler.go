@@ -3,6 +3,7 @@ package search
 import (
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,10 @@ import (
 	"github.com/sweep-ml/sweep/pkg/config"
 )
 
+// ErrNeedsResults is a stage whose points depend on its trials' results
+// (sampler tpe), asked for without them.
+var ErrNeedsResults = errors.New("points depend on results")
+
 // Points returns the parameter sets of stage st's trials, in order, as
 // actual values by setting name (lambda = 10^u for a log10 dimension).
 // Trial i depends only on (seed, stage name, i): for random and sobol
@@ -18,7 +23,8 @@ import (
 // stages, n is the number of points per continuous dimension (the stage's
 // trials), so changing it changes the grid. refined holds the runner's
 // RefineRange of every refine dimension. Warnings report grid values
-// dropped as duplicates.
+// dropped as duplicates. A tpe stage's points depend on results: Points
+// refuses it with an error wrapping ErrNeedsResults.
 func Points(st *config.Stage, seed uint64, n int, refined map[string]config.Range) ([]map[string]float64, []string, error) {
 	if st.Best > 0 {
 		return nil, nil, fmt.Errorf("search: stage %q retrains the best configurations and has no points of its own", st.Name)
@@ -44,12 +50,9 @@ func Points(st *config.Stage, seed uint64, n int, refined map[string]config.Rang
 			}
 		}
 		return points, nil, nil
-	case config.Sobol, config.TPESampler:
-		// A tpe stage's first points are sobol's; the rest come from
-		// results (see tpePoints), which Points does not have.
-		if st.Sampler == config.TPESampler && (st.TPE == nil || n > st.TPE.Startup) {
-			return nil, nil, fmt.Errorf("search: stage %q: a tpe stage has only its startup points before results come, got a request for %d", st.Name, n)
-		}
+	case config.TPESampler:
+		return nil, nil, fmt.Errorf("search: stage %q: %w: a tpe stage's points come from its earlier rounds' results, which the runner's plan reads", st.Name, ErrNeedsResults)
+	case config.Sobol:
 		units, err := sobolUnits(st, seed, axes, n)
 		if err != nil {
 			return nil, nil, err

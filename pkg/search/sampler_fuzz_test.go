@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -37,15 +38,15 @@ func FuzzPoints(f *testing.F) {
 			for _, d := range st.Space {
 				refined[d.Name] = config.Range{Lo: -3, Hi: -1}
 			}
-			n := min(st.Trials, 100)
 			if st.TPE != nil {
-				n = min(st.TPE.Startup, 100)
+				if _, _, err := Points(st, c.Seed, 1, refined); !errors.Is(err, ErrNeedsResults) {
+					t.Errorf("stage %s: Points of a tpe stage: %v, want ErrNeedsResults", st.Name, err)
+				}
+				checkProposals(t, st, c.Seed, refined, min(st.TPE.Startup, 100))
+				continue
 			}
-			if _, _, err := Points(st, c.Seed, n, refined); err != nil {
+			if _, _, err := Points(st, c.Seed, min(st.Trials, 100), refined); err != nil {
 				t.Errorf("stage %s: %v", st.Name, err)
-			}
-			if st.TPE != nil {
-				checkProposals(t, st, c.Seed, refined, n)
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -241,6 +242,18 @@ func TestPointsOfABestStage(t *testing.T) {
 	st := &config.Stage{Name: "final", Best: 1}
 	if _, _, err := Points(st, 1, 1, nil); err == nil || !strings.Contains(err.Error(), "best") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// A tpe stage's points come from results, which Points does not have: it
+// refuses the stage whatever n, even the startup points alone.
+func TestPointsRefusesATPEStage(t *testing.T) {
+	st := stage(config.TPESampler, 10, config.Dimension{Name: "lambda", Kind: config.Log10, Lo: -5, Hi: -1})
+	st.TPE = &config.TPE{Startup: 4, Batch: 2}
+	for _, n := range []int{1, 4, 10} {
+		if pts, _, err := Points(st, 1, n, nil); !errors.Is(err, ErrNeedsResults) || pts != nil {
+			t.Errorf("Points(%d) of a tpe stage: %d points, %v; want none and ErrNeedsResults", n, len(pts), err)
+		}
 	}
 }
 

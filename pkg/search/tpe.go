@@ -3,6 +3,7 @@ package search
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
@@ -15,11 +16,22 @@ import (
 // proposeRound, with a PCG source of (sweep seed, stage name, round), over
 // the trials ranked as the report ranks them and the diverged and failed
 // after them as the worst, in stage order. The proposals are stored with
-// the stage (config.Derived.Proposed), so a later run, a failed trial that
-// is retried and succeeds, or a change of anything the ranking reads never
-// moves them. The planner reads the database alone, so the points are the
-// same for any number of workers, any interruption, and for a coordinator
-// that plans while other machines train.
+// the stage (config.Derived.Proposed, and each round's size in Rounds),
+// so a later run, a failed trial that is retried and succeeds, or a change
+// of anything the ranking reads never moves them. The planner reads the
+// database alone, so the points are the same for any number of workers,
+// any interruption, and for a coordinator that plans while other machines
+// train.
+//
+// Failures are the one result that is not a function of the trial (a
+// deterministic failure fails every time), and the rule for them is: a
+// failure counts as worst if its round is decided before a retry
+// succeeds; once decided, proposals never move. A failed trial is retried
+// in the next Run, not in the one that failed it, so a Run that goes on
+// decides with the failure. A Run cancelled while the failure's round
+// still has unfinished trials leaves the decision to the next Run, which
+// retries the failure along with them and decides with the retry's
+// result.
 //
 // With halving, the rounds train the first rung (min_cycles), and the
 // rungs above it are decided once every round is proposed and the first
@@ -51,7 +63,11 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		}
 		units = append(units, u)
 	}
-	var ids [][]string // the trials of each point in units, as far as computed
+	// A stage stored before rounds were has its rounds as full batches;
+	// from now on they are stored.
+	derived.Rounds = derived.TPERoundSizes(tp.Batch)
+	ids := r.cachedTPEIDs(st, cfg, data, axes, units) // the trials of each point in units, as far as computed
+	defer func() { r.cacheTPEIDs(st.Name, units, ids) }()
 	for len(units) < st.Trials {
 		ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, axes, units, &ids)
 		if err != nil {
@@ -60,9 +76,14 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		if !ok {
 			break
 		}
-		round := tp.Round(len(units))
+		// The round's number, its PCG stream, counts stored rounds, not
+		// points: after a round cut short by trials, raising trials gives
+		// a new round and a new stream.
+		round := len(derived.Rounds) + 1
 		rng := rand.New(rand.NewPCG(mix("tpe", r.cfg.Seed, st.Name, uint64(round))))
-		for _, u := range proposeRound(axes, ranked, tpeGood(len(ranked), complete), min(tp.Batch, st.Trials-len(units)), rng) {
+		batch := proposeRound(axes, ranked, tpeGood(len(ranked), complete), min(tp.Batch, st.Trials-len(units)), rng)
+		derived.Rounds = append(derived.Rounds, len(batch))
+		for _, u := range batch {
 			p := make(map[string]float64, len(axes))
 			for j, a := range axes {
 				p[a.name] = u[j]
@@ -72,6 +93,47 @@ func (r *Runner) tpePoints(st *config.Stage, cfg config.Config, data *Data, h *h
 		}
 	}
 	return units, nil
+}
+
+// tpeIDCache is the trial ids of a tpe stage's first points, kept across
+// the passes of a Run (one a round): computing them all again each pass
+// made a run's planning grow with the square of its trials.
+type tpeIDCache struct {
+	units [][]float64
+	ids   [][]string
+}
+
+// cachedTPEIDs returns the cached trial ids of the points of units that
+// the cache holds, the same points in the same order; none if the first
+// point's trials are no longer the cached ones (the stage's settings,
+// ranges or data differ).
+func (r *Runner) cachedTPEIDs(st *config.Stage, cfg config.Config, data *Data, axes []axis, units [][]float64) [][]string {
+	r.mu.Lock()
+	c := r.tpeIDs[st.Name]
+	r.mu.Unlock()
+	n := 0
+	for n < min(len(c.ids), len(units)) && slices.Equal(c.units[n], units[n]) {
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	var first [][]string
+	if _, _, _, err := r.tpeResults(st, cfg, data, &history{}, axes, units[:1], &first); err != nil || !slices.Equal(first[0], c.ids[0]) {
+		return nil
+	}
+	return c.ids[:n:n]
+}
+
+// cacheTPEIDs keeps the trial ids of the points units for the stage's
+// next pass.
+func (r *Runner) cacheTPEIDs(stage string, units [][]float64, ids [][]string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.tpeIDs == nil {
+		r.tpeIDs = map[string]tpeIDCache{}
+	}
+	r.tpeIDs[stage] = tpeIDCache{units[:len(ids):len(ids)], ids}
 }
 
 // tpeResults returns the coordinates of the trials of the points units,

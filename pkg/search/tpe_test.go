@@ -124,7 +124,6 @@ func TestTPEStage(t *testing.T) {
 	}
 	for i, p := range want {
 		got := maps.Clone(trials[ts.TrialIDs[i]].Params)
-		p["lambda"] = got["lambda"] // params hold the lambda of the training, equal by construction
 		if !maps.Equal(got, p) {
 			t.Errorf("startup point %d is %v, want sobol's %v", i, got, p)
 		}
@@ -414,5 +413,145 @@ func TestTPEResults(t *testing.T) {
 		if !reflect.DeepEqual(ranked[k], units[i]) {
 			t.Errorf("rank %d is not point %d", k, i)
 		}
+	}
+}
+
+// A small discrete space sampled many times repeats trials: the plan says
+// so in one warning with the count, not a line per repeated point.
+func TestPlanCollapsesDuplicateWarnings(t *testing.T) {
+	for _, c := range []struct {
+		sampler string
+		dups    int
+	}{
+		{"random\n      trials: 50", 48},
+		// Before results, a tpe stage plans its 8 startup points: 2 trials.
+		{"tpe\n      trials: 50\n      tpe: {startup: 8, batch: 4}", 6},
+	} {
+		t.Run(strings.Fields(c.sampler)[0], func(t *testing.T) {
+			cfg := parseConfig(t, `
+name: dup
+data: {source: embedded}
+model: {hidden: 8}
+training: {batch_size: 150, step_size: 20, cycles: 1}
+search:
+  stages:
+    - name: s
+      sampler: `+c.sampler+`
+      space: {hidden: {choice: [8, 16]}}
+`)
+			r, err := NewRunner(t.Context(), cfg, RunOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			plans, err := r.Plan(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := plans[0].Plan
+			want := fmt.Sprintf(`stage "s": %d points repeat the trial of an earlier point`, c.dups)
+			if len(p.Trials) != 2 || len(p.Warnings) != 1 || !strings.HasPrefix(p.Warnings[0], want) {
+				t.Errorf("%d trials planned, warnings %q; want 2 trials and one warning %q...", len(p.Trials), p.Warnings, want)
+			}
+		})
+	}
+}
+
+// A stage whose last round was cut short by its trials (9 = 4 startup, 3,
+// then 2 of 3) and whose trials then grow to 12 proposes a new round 3 of
+// 3 points, from round 3's own PCG stream, not a second round 2.
+func TestTPEGrowsAfterAShortRound(t *testing.T) {
+	one := tpeSweep[:strings.Index(tpeSweep, "    - name: th")]
+	nine := strings.Replace(one, "trials: 10", "trials: 9", 1)
+	path := filepath.Join(t.TempDir(), "grow.db")
+	if err := sweepRun(t.Context(), t, parseConfig(t, nine), path, RunOptions{Workers: 2}, nil); err != nil {
+		t.Fatal(err)
+	}
+	stages, _ := readStages(t, path)
+	if d := derivedOf(t, stages["t"]); !reflect.DeepEqual(d.Rounds, []int{3, 2}) || len(d.Proposed) != 5 {
+		t.Fatalf("9 trials stored rounds %v of %d proposals, want [3 2] of 5", d.Rounds, len(d.Proposed))
+	}
+	twelve := parseConfig(t, strings.Replace(one, "trials: 10", "trials: 12", 1))
+	r, err := NewRunner(t.Context(), twelve, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans, err := r.Plan(db)
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plans[0].Plan
+	var rounds []int
+	for _, tr := range p.Trials {
+		rounds = append(rounds, tr.Round)
+	}
+	if want := []int{0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 3, 3}; !reflect.DeepEqual(rounds, want) {
+		t.Errorf("rounds of the planned trials %v, want %v", rounds, want)
+	}
+	if !reflect.DeepEqual(p.Derived.Rounds, []int{3, 2, 3}) {
+		t.Errorf("rounds %v, want [3 2 3]", p.Derived.Rounds)
+	}
+	// Round 3 is round 3's stream: proposed again here from the stored
+	// results in ranked order, it gives the planned points.
+	st := &twelve.Search.Stages[0]
+	ax, err := axes(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err = store.Open(path, store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	h, err := loadHistory(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := r.stageData(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := r.stageConfig(st, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units, err := sobolUnits(st, twelve.Seed, ax, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range p.Derived.Proposed[:5] {
+		u := make([]float64, len(ax))
+		for j, a := range ax {
+			u[j] = q[a.name]
+		}
+		units = append(units, u)
+	}
+	var ids [][]string
+	ranked, complete, ok, err := r.tpeResults(st, cfg, data, h, ax, units, &ids)
+	if err != nil || !ok {
+		t.Fatalf("results of the 9 trials: ok %v, %v", ok, err)
+	}
+	propose := func(round uint64) []map[string]float64 {
+		rng := rand.New(rand.NewPCG(mix("tpe", twelve.Seed, st.Name, round)))
+		var out []map[string]float64
+		for _, u := range proposeRound(ax, ranked, tpeGood(len(ranked), complete), 3, rng) {
+			q := map[string]float64{}
+			for j, a := range ax {
+				q[a.name] = u[j]
+			}
+			out = append(out, q)
+		}
+		return out
+	}
+	planned := p.Derived.Proposed[5:]
+	if !reflect.DeepEqual(propose(3), planned) {
+		t.Errorf("the new round's points %v are not round 3's stream's %v", planned, propose(3))
+	}
+	if reflect.DeepEqual(propose(2), planned) {
+		t.Error("the new round's points are round 2's stream's")
 	}
 }
