@@ -313,6 +313,10 @@ func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error
 	var created []store.Trial
 	var todo []*PlannedTrial
 	counts := map[store.Status]int{}
+	// A failed trial of a tpe stage is retried only once every round is
+	// proposed: its failure counts as the worst result in the rounds
+	// decided meanwhile, whenever a run was interrupted.
+	holdFailed := st.TPE != nil && tpeRoundsRemain(st, plan.Derived)
 	for i := range plan.Trials {
 		t := &plan.Trials[i]
 		rec.TrialIDs = append(rec.TrialIDs, t.ID)
@@ -327,7 +331,7 @@ func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error
 		counts[stored.Status]++
 		// A trial that failed earlier in this Run waits for the next
 		// one, as without halving, where each stage is planned once.
-		if !stored.Status.Final() && !r.tried[t.ID] {
+		if !stored.Status.Final() && !r.tried[t.ID] && !(holdFailed && stored.Status == store.Failed) {
 			todo = append(todo, t)
 		}
 	}

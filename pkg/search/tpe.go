@@ -25,13 +25,10 @@ import (
 //
 // Failures are the one result that is not a function of the trial (a
 // deterministic failure fails every time), and the rule for them is: a
-// failure counts as worst if its round is decided before a retry
-// succeeds; once decided, proposals never move. A failed trial is retried
-// in the next Run, not in the one that failed it, so a Run that goes on
-// decides with the failure. A Run cancelled while the failure's round
-// still has unfinished trials leaves the decision to the next Run, which
-// retries the failure along with them and decides with the retry's
-// result.
+// failed trial is retried only once every round of its stage is proposed
+// (Run's todo list), so until then its failure counts as the worst result
+// in every round decided, however often the sweep was interrupted; the
+// retry's result, if it succeeds, never moves a proposal.
 //
 // With halving, the rounds train the first rung (min_cycles), and the
 // rungs above it are decided once every round is proposed and the first
@@ -207,4 +204,9 @@ func (r *Runner) tpeStagePoints(st *config.Stage, cfg config.Config, data *Data,
 		points[i] = pointAt(axes, u)
 	}
 	return points, nil
+}
+
+// tpeRoundsRemain reports whether a tpe stage has points still to propose.
+func tpeRoundsRemain(st *config.Stage, d config.Derived) bool {
+	return st.Sampler == config.TPESampler && st.TPE != nil && min(st.TPE.Startup, st.Trials)+len(d.Proposed) < st.Trials
 }
