@@ -70,6 +70,15 @@ func StartEmbedded(addr, dir, token string) (*Embedded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: embedded server address %q: bad port", ErrOptions, addr)
 	}
+	// A port in use is refused at once, before anything is created; the
+	// server itself would only time out.
+	if port != 0 {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("distributed: embedded server cannot listen on %s: %w (choose another port with --nats embedded:HOST:PORT)", addr, err)
+		}
+		l.Close()
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("distributed: embedded server: %w", err)
 	}
@@ -77,6 +86,9 @@ func StartEmbedded(addr, dir, token string) (*Embedded, error) {
 		if token, err = savedToken(filepath.Join(dir, "token")); err != nil {
 			return nil, err
 		}
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT // the server reads 0 as its default, 4222
 	}
 	srv, err := server.NewServer(&server.Options{
 		ServerName: "sweep", Host: host, Port: port, JetStream: true, StoreDir: dir,
@@ -86,9 +98,11 @@ func StartEmbedded(addr, dir, token string) (*Embedded, error) {
 		return nil, fmt.Errorf("distributed: embedded server: %w", err)
 	}
 	srv.Start()
-	if !srv.ReadyForConnections(10 * time.Second) {
+	// Generous: JetStream recovers its file store before it is ready,
+	// and a loaded machine is slow to.
+	if !srv.ReadyForConnections(time.Minute) {
 		srv.Shutdown()
-		return nil, fmt.Errorf("distributed: embedded server could not listen on %s (is the port in use? choose another with --nats embedded:HOST:PORT)", addr)
+		return nil, fmt.Errorf("distributed: embedded server on %s was not ready for connections within a minute", addr)
 	}
 	if !srv.JetStreamEnabled() {
 		srv.Shutdown()

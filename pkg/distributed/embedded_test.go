@@ -2,8 +2,13 @@ package distributed
 
 import (
 	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -66,6 +71,10 @@ func TestEmbeddedRequiresToken(t *testing.T) {
 	if e.Token != token {
 		t.Errorf("restarted with token %q, want the saved %q", e.Token, token)
 	}
+	// Port 0 is a free port, not the server's default 4222.
+	if strings.HasSuffix(e.URL, ":4222") {
+		t.Errorf("embedded on port 0 listens at %s", e.URL)
+	}
 }
 
 func TestConnOptionsCheck(t *testing.T) {
@@ -90,5 +99,28 @@ func TestConnOptionsCheck(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrOptions)):
 			t.Errorf("%+v: error %v, want one saying %q", tc.o, err, tc.want)
 		}
+	}
+}
+
+// A port in use is refused at once, naming the address, and nothing is
+// created in the store directory's place.
+func TestEmbeddedPortInUse(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	addr := l.Addr().String()
+	dir := filepath.Join(t.TempDir(), "x.db.nats")
+	start := time.Now()
+	_, err = StartEmbedded(addr, dir, "")
+	if err == nil || !strings.Contains(err.Error(), "cannot listen on "+addr) {
+		t.Fatalf("StartEmbedded on a busy port: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("took %v to refuse a busy port", took)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the store directory was created: %v", err)
 	}
 }
