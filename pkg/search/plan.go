@@ -240,7 +240,7 @@ func (r *Runner) planStage(st *config.Stage, h *history) (*StagePlan, error) {
 		}
 	}
 	if hasStored {
-		if err := r.checkUnchanged(st, stored, plan); err != nil {
+		if err := r.checkUnchanged(st, stored, plan, h); err != nil {
 			return nil, err
 		}
 	}
@@ -359,7 +359,7 @@ func (r *Runner) earlierIDs(st *config.Stage, h *history) map[string]bool {
 // checkUnchanged refuses a plan that does not extend the stored stage: its
 // trials may only grow by appending, and only on samplers whose first points
 // do not depend on the count.
-func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *StagePlan) error {
+func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *StagePlan, h *history) error {
 	ids := make([]string, len(plan.Trials))
 	for i, t := range plan.Trials {
 		ids[i] = t.ID
@@ -377,9 +377,41 @@ func (r *Runner) checkUnchanged(st *config.Stage, stored store.Stage, plan *Stag
 	}
 	if what == "" {
 		what = "the settings it inherits (seed, data, model or training section) changed"
+		if d := inheritedDiff(h, stored, plan); d != "" {
+			what = "the settings it inherits changed: " + d
+		}
 	}
 	return fmt.Errorf("search: stage %q: %w: %s; its %d trials are stored. Undo the change, or start a new sweep (another name or --db FILE)",
 		st.Name, ErrStageChanged, what, len(stored.TrialIDs))
+}
+
+// inheritedDiff names the settings, other than the searched ones, in which
+// the stage's first stored trial and its first planned trial differ: what
+// changed in the sections the stage inherits. "" if it cannot tell.
+func inheritedDiff(h *history, stored store.Stage, plan *StagePlan) string {
+	if len(stored.TrialIDs) == 0 || len(plan.Trials) == 0 {
+		return ""
+	}
+	first, ok := h.trials[stored.TrialIDs[0]]
+	if !ok {
+		return ""
+	}
+	was, err := config.DecodeSettings(first.Config)
+	if err != nil {
+		return ""
+	}
+	now := plan.Trials[0]
+	a, b := config.SettingsMap(was), config.SettingsMap(now.Config)
+	var diffs []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if _, searched := now.Params[k]; searched {
+			continue
+		}
+		if x, y := fmt.Sprint(a[k]), fmt.Sprint(b[k]); x != y {
+			diffs = append(diffs, fmt.Sprintf("%s was %s, is now %s", k, x, y))
+		}
+	}
+	return strings.Join(diffs, ", ")
 }
 
 // specDiff names the keys of a stage's settings that differ from the stored

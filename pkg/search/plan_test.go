@@ -269,7 +269,7 @@ search:
 	for _, tc := range []struct{ name, yaml, want string }{
 		{"fewer trials", random("2"), `stage "explore"`},
 		{"another range", strings.Replace(random("3"), "[-4, -2]", "[-5, -2]", 1), `space was {"lambda":{"log10":[-4,-2]}}, is now {"lambda":{"log10":[-5,-2]}}`},
-		{"other base settings", strings.Replace(random("3"), "hidden: 8", "hidden: 9", 1), "the settings it inherits"},
+		{"other base settings", strings.Replace(random("3"), "hidden: 8", "hidden: 9", 1), "the settings it inherits changed: hidden was 8, is now 9"},
 	} {
 		r, err := NewRunner(t.Context(), parseConfig(t, tc.yaml), RunOptions{})
 		if err != nil {
