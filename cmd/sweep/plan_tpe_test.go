@@ -138,6 +138,10 @@ func TestRunNamesTPERounds(t *testing.T) {
 					t.Errorf("run output lacks %q:\n%s", want, r.stderr+r.stdout)
 				}
 			}
+			// The last pass, which finds nothing more, repeats no line.
+			if strings.Contains(r.stderr+r.stdout, ", 0 to train") {
+				t.Errorf("run output repeats a finished stage:\n%s", r.stderr+r.stdout)
+			}
 		})
 	}
 }
