@@ -278,7 +278,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			case p.Record != nil && job.Options.OnRecord != nil:
 				job.Options.OnRecord(*p.Record)
 			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery:
-				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID)
+				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID, shapeOf(t))
 				if err != nil || ck == nil || ck.Step <= lastCk {
 					continue // a later notice or the result will do
 				}
@@ -319,7 +319,8 @@ func (c *Coordinator) publish(ctx context.Context, body []byte, msgID string) er
 
 // readResult turns a result message into what train.Train would have
 // returned, and sets job.Stored to ack it after the commit. ok is false if
-// its object cannot be read.
+// its object cannot be read or does not fit the trial (logged): the
+// caller terminates it and trains the segment again.
 func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *search.Job) (res *train.Result, terr error, ok bool) {
 	var r resultMsg
 	_ = json.Unmarshal(m.Data(), &r) // onResult checked it
@@ -338,10 +339,13 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 		return nil, errors.New(r.Error), true
 	}
 	var blob []byte
+	sh := shapeOf(job.Trial)
 	err := retry(ctx, func(ctx context.Context) error {
 		var err error
-		blob, err = c.obs.GetBytes(ctx, r.Object)
-		if errors.Is(err, jetstream.ErrObjectNotFound) {
+		blob, err = getBounded(ctx, c.obs, r.Object, sh.maxPayload())
+		if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrProtocol) {
+			blob = nil
+			c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, err)
 			return nil
 		}
 		return err
@@ -349,21 +353,20 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 	if err != nil {
 		return nil, err, true // ctx is done: the runner keeps the trial pending
 	}
-	var p resultPayload
-	if blob == nil || decodeGob(blob, &p) != nil {
+	if blob == nil {
 		job.Stored = nil
 		return nil, nil, false
 	}
-	switch r.Status {
-	case statusDone:
-		if p.Result == nil {
-			job.Stored = nil
-			return nil, nil, false
-		}
-		return p.Result, nil, true
-	case statusDiverged:
-		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History}, true
+	res, terr, bad := decodeResult(r.Status, blob, sh)
+	if bad != nil {
+		c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, bad)
+		job.Stored = nil
+		return nil, nil, false
 	}
-	job.Stored = nil
-	return nil, nil, false
+	return res, terr, true
+}
+
+func shapeOf(t *search.PlannedTrial) shape {
+	p := t.Data.Prepared
+	return shape{cfg: t.Config, d: p.D, k: p.K, nTrn: p.NTrain()}
 }

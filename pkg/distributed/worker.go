@@ -201,7 +201,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	var resume *train.Checkpoint
 	_ = retry(ctx, func(c context.Context) error {
 		var err error
-		resume, err = getCheckpoint(c, w.obs, seg.Sweep, seg.Trial)
+		resume, err = getCheckpoint(c, w.obs, seg.Sweep, seg.Trial, shape{cfg: tr.Settings, d: ds.Prepared.D, k: ds.Prepared.K, nTrn: ds.Prepared.NTrain()})
 		return err
 	})
 	if ctx.Err() != nil {
