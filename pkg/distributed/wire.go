@@ -129,6 +129,9 @@ func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", ErrProtocol, m.Trial, n)
 		}
 	}
+	if v := trialEncoding(m.Encoded); v != config.TrialEncoding {
+		return m, config.Trial{}, fmt.Errorf("%w: %w: trial %s of encoding version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Trial, v, config.TrialEncoding)
+	}
 	t, err := config.DecodeTrial([]byte(m.Encoded))
 	if err != nil {
 		return m, t, fmt.Errorf("%w: trial %s: %w", ErrProtocol, m.Trial, err)
@@ -136,10 +139,35 @@ func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 	if id := config.TrialID([]byte(m.Encoded)); id != m.Trial {
 		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", ErrProtocol, m.Trial, id)
 	}
+	// Another numerics version trains other bits: the trial is not this
+	// worker's to train, though a worker of that version may.
+	if t.Numerics != train.AlgorithmVersion {
+		return m, t, fmt.Errorf("%w: %w: trial %s of numerics version %d, this worker trains version %d", ErrProtocol, errOtherVersion, m.Trial, t.Numerics, train.AlgorithmVersion)
+	}
 	if t.Data != m.Data.Fingerprint {
 		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", ErrProtocol, m.Trial, t.Data, m.Data.Fingerprint)
 	}
 	return m, t, nil
+}
+
+// trialEncoding is the encoding version of an encoded trial: version 1
+// has no "encoding" key, later ones say their number there (see
+// config.TrialEncoding). Anything else counts as version 1, whose decoder
+// then rejects it as malformed rather than as another version's.
+func trialEncoding(enc string) int {
+	var v struct {
+		Encoding int `json:"encoding"`
+	}
+	if json.Unmarshal([]byte(enc), &v) != nil || v.Encoding < 1 {
+		return 1
+	}
+	return v.Encoding
+}
+
+// versionKey names the versions of a segment, so that a worker logs each
+// combination it cannot train once.
+func versionKey(seg segmentMsg, tr config.Trial) string {
+	return fmt.Sprintf("wire %d, encoding %d, numerics %d", seg.Version, trialEncoding(seg.Encoded), tr.Numerics)
 }
 
 // ran is where a segment trains: it becomes the trial's store.Segment.

@@ -173,8 +173,8 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	seg, tr, err := decodeSegment(msg.Data())
 	if errors.Is(err, errOtherVersion) {
 		w.stats.Refused.Add(1)
-		if w.data.firstFailure(fmt.Sprintf("version %d", seg.Version)) {
-			w.opts.Logf("%s: %v; giving such segments back for other workers (upgrade this one)", name, err)
+		if w.data.firstFailure(versionKey(seg, tr)) {
+			w.opts.Logf("%s: %v; giving such segments back for workers of that version", name, err)
 		}
 		_ = msg.NakWithDelay(refusedDelay)
 		return
