@@ -191,17 +191,27 @@ func segments(t *testing.T, path string) map[string][]store.Segment {
 	return out
 }
 
-var summaryRE = regexp.MustCompile(`(\d+) segments published \((\d+) recognised as duplicates by the server\), (\d+) results stored, (\d+) duplicate results dropped, (\d+) redeliveries`)
+var summaryRE = regexp.MustCompile(`(\d+) segments published \((\d+) found queued, (\d+) with a result waiting\), (\d+) results stored, (\d+) duplicate results dropped, (\d+) redeliveries`)
 
-// summary reads a coordinator's closing counts: published, deduplicated,
-// stored, duplicates dropped, redeliveries.
-func summary(t *testing.T, stderr string) [5]int {
+// Indexes of the counts summary returns.
+const (
+	nPublished = iota
+	nQueued
+	nWaiting
+	nStored
+	nDuplicates
+	nRedelivered
+)
+
+// summary reads a coordinator's closing counts: published, found queued,
+// with a result waiting, stored, duplicates dropped, redeliveries.
+func summary(t *testing.T, stderr string) [6]int {
 	t.Helper()
 	m := summaryRE.FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("no NATS summary in the coordinator's output:\n%s", stderr)
 	}
-	var out [5]int
+	var out [6]int
 	for i := range out {
 		out[i], _ = strconv.Atoi(m[i+1])
 	}
@@ -238,7 +248,7 @@ func TestDistributedMatchesLocal(t *testing.T) {
 	r := mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 	_, n := resultDigest(t, local)
-	if s := summary(t, r.stderr); s[2] != s[0]-s[1] || s[3] != 0 {
+	if s := summary(t, r.stderr); s[nStored] != s[nPublished] || s[nQueued]+s[nWaiting]+s[nDuplicates] != 0 {
 		t.Errorf("counts %v: want every published segment stored once, no duplicates", s)
 	}
 	used := map[string]bool{}
@@ -353,7 +363,7 @@ func TestDistributedWorkerKilled(t *testing.T) {
 			t.Errorf("trial %s: segments %+v, want two by different workers, the second from the first's checkpoint", id, segs)
 		}
 	}
-	if s := summary(t, coord.stderr.String()); s[2] != 1 {
+	if s := summary(t, coord.stderr.String()); s[nStored] != 1 {
 		t.Errorf("counts %v: want the one result stored once", s)
 	}
 }
@@ -403,7 +413,7 @@ func TestDistributedDuplicateResult(t *testing.T) {
 		t.Errorf("the second worker's log shows no redelivery:\n%s", second.stderr)
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	if s := summary(t, coord.stderr.String()); s[2] != 2 || s[3] != 1 {
+	if s := summary(t, coord.stderr.String()); s[nStored] != 2 || s[nDuplicates] != 1 {
 		t.Errorf("counts %v: want 2 results stored and 1 duplicate dropped; first worker:\n%s", s, first.stderr)
 	}
 }
@@ -454,8 +464,9 @@ func TestDistributedCoordinatorKilled(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
 	args := append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)
+	var workers []*process
 	for range 2 {
-		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+		workers = append(workers, startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...))
 	}
 	coord := startSweep(t, dir, args...)
 	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 8 })
@@ -463,8 +474,31 @@ func TestDistributedCoordinatorKilled(t *testing.T) {
 	coord.wait(t, 10*time.Second)
 	r := mustSweep(t, dir, args...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	t.Logf("restarted coordinator: %v", summary(t, r.stderr))
+	// Every segment the restarted coordinator ran was queued by it, found
+	// queued, or found with its result waiting, and stored once; none was
+	// trained twice. A result committed by the killed coordinator but not
+	// yet acked arrives once more as a duplicate: at most one per worker.
+	s := summary(t, r.stderr)
+	if s[nStored] != s[nPublished]+s[nQueued]+s[nWaiting] || s[nDuplicates] > len(workers) {
+		t.Errorf("restarted coordinator's counts %v: want each segment stored once", s)
+	}
+	_, trials := resultDigest(t, local)
+	if n := trainings(workers); n != trials {
+		t.Errorf("the workers trained %d segments for %d trials; counts %v", n, trials, s)
+	}
+	t.Logf("restarted coordinator: %v", s)
 }
+
+// trainings counts the segments the workers finished.
+func trainings(workers []*process) int {
+	n := 0
+	for _, w := range workers {
+		n += len(finishedRE.FindAllString(w.stderr.String(), -1))
+	}
+	return n
+}
+
+var finishedRE = regexp.MustCompile(`(?m): trial \w+ (done|diverged|failed)$`)
 
 // A nats-server restart in the middle of the sweep (file storage) loses
 // nothing: every process reconnects and the sweep ends as a local run.
@@ -474,8 +508,9 @@ func TestDistributedServerRestarted(t *testing.T) {
 	progress := watchProgress(t, srv)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	var workers []*process
 	for range 2 {
-		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+		workers = append(workers, startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...))
 	}
 	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
 	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 8 })
@@ -486,7 +521,15 @@ func TestDistributedServerRestarted(t *testing.T) {
 		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	t.Logf("coordinator: %v", summary(t, coord.stderr.String()))
+	// Each segment was queued once and stored once; a segment whose ack
+	// wait ran out while the server was away trained again, and each
+	// such second training's result is one duplicate dropped.
+	s := summary(t, coord.stderr.String())
+	_, trials := resultDigest(t, local)
+	if n := trainings(workers); s[nStored] != s[nPublished] || s[nQueued]+s[nWaiting] != 0 || s[nStored] != trials || s[nDuplicates] != n-trials {
+		t.Errorf("counts %v, %d segments trained for %d trials: want each queued and stored once, each extra training one duplicate", s, n, trials)
+	}
+	t.Logf("coordinator: %v", s)
 }
 
 // A worker finds file data by name under its --data-dir, never at the

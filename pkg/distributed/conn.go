@@ -147,7 +147,11 @@ func trySetup(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStor
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for _, sc := range []jetstream.StreamConfig{
-		{Name: workStream, Subjects: []string{"sweep.work.>"}},
+		// One message per trial subject, and a second refused rather than
+		// dropping the first: a trial is queued once, for as long as it is
+		// queued (a duplicate window would hold only for minutes).
+		{Name: workStream, Subjects: []string{"sweep.work.>"},
+			MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true},
 		{Name: resultsStream, Subjects: []string{"sweep.results.>"}},
 	} {
 		sc.Retention, sc.Storage, sc.Duplicates = jetstream.WorkQueuePolicy, jetstream.FileStorage, 2*time.Minute

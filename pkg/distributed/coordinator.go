@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,9 +40,13 @@ const copyEvery = 10 * time.Second
 
 // CoordinatorStats count what a Coordinator saw.
 type CoordinatorStats struct {
-	// Published counts work messages the server accepted, Deduplicated
-	// those it recognised as repeats within its duplicate window.
-	Published, Deduplicated atomic.Int64
+	// Published counts work messages the server accepted, Queued those
+	// it refused because their trial's segment was queued already (a
+	// restarted coordinator's).
+	Published, Queued atomic.Int64
+	// Waiting counts segments not published because their result was
+	// in the results stream already (a restarted coordinator's).
+	Waiting atomic.Int64
 	// Results counts results stored, Duplicates results that arrived for
 	// a trial already stored (acked and dropped), Redelivered results
 	// delivered more than once.
@@ -64,6 +69,7 @@ type Coordinator struct {
 
 	mu      sync.Mutex
 	waiters map[string]*waiter
+	results jetstream.Stream
 	cc      jetstream.ConsumeContext
 	sub     *nats.Subscription
 }
@@ -105,12 +111,15 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 	}
 	var results jetstream.Consumer
 	err = retry(ctx, func(ctx context.Context) error {
+		var err error
+		if c.results, err = c.js.Stream(ctx, resultsStream); err != nil {
+			return err
+		}
 		if _, err := c.js.CreateOrUpdateConsumer(ctx, workStream, workConsumerConfig(c.opts.AckWait)); err != nil {
 			return err
 		}
-		var err error
 		results, err = c.js.CreateOrUpdateConsumer(ctx, resultsStream, jetstream.ConsumerConfig{
-			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key),
+			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key, "*"),
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait, MaxDeliver: -1, MaxAckPending: -1,
 		})
 		return err
@@ -221,10 +230,6 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 	if id := config.TrialID(enc); id != t.ID {
 		return nil, fmt.Errorf("distributed: trial %s encodes to id %s", t.ID, id)
 	}
-	meta, err := c.db.Trial(t.ID)
-	if err != nil {
-		return nil, err
-	}
 	from := 0
 	if ck := job.Options.Resume; ck != nil {
 		from = ck.Step
@@ -257,14 +262,19 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 	if err != nil {
 		return nil, fmt.Errorf("distributed: %w", err)
 	}
-	// The id repeats for the same trial, attempt and start, so that a
-	// restarted coordinator's segment is the one already queued.
-	msgID := fmt.Sprintf("%s.%s.%d.%d", c.key, t.ID, meta.Attempts, from)
-	if err := c.publish(ctx, body, msgID); err != nil {
-		return nil, err
+	// A trial has one subject, which holds at most one message: while
+	// its segment is queued or in training, publishing it again (a
+	// restarted coordinator) is refused, however long ago it was queued.
+	// A result not yet delivered (a restarted coordinator's) comes to
+	// the waiter: its segment needs no training.
+	if !c.resultWaiting(ctx, t.ID) {
+		if _, err := c.publish(ctx, t.ID, body); err != nil {
+			return nil, err
+		}
 	}
 	job.Ran = store.Segment{From: from}
 	lastCk, copied := from, time.Now()
+	var again <-chan time.Time // republishing a segment whose result was dropped
 	for {
 		select {
 		case <-ctx.Done():
@@ -290,31 +300,68 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		case m := <-w.results:
 			res, terr, ok := c.readResult(ctx, m, job)
 			if !ok {
-				// Its object is gone: train the segment again.
+				// Its object is gone or unusable: train the segment
+				// again, once its work message is acked.
 				_ = m.Term()
-				if err := c.publish(ctx, body, fmt.Sprintf("%s.%d", msgID, time.Now().UnixNano())); err != nil {
-					return nil, err
-				}
+				again = time.After(0)
 				continue
 			}
 			return res, terr
+		case <-again:
+			// The work message of the result dropped is acked just
+			// after its result is published: until then the trial's
+			// subject is full. Another delivery of it may be training,
+			// and its result ends the wait.
+			queued, err := c.publish(ctx, t.ID, body)
+			if err != nil {
+				return nil, err
+			}
+			again = nil
+			if queued {
+				again = time.After(time.Second)
+			}
 		}
 	}
 }
 
-// publish puts a work message on the queue, waiting for the server.
-func (c *Coordinator) publish(ctx context.Context, body []byte, msgID string) error {
-	return retry(ctx, func(ctx context.Context) error {
-		ack, err := c.js.Publish(ctx, workSubject(c.key), body, jetstream.WithMsgID(msgID))
+// resultWaiting reports whether the results stream holds a result of
+// trial; it answers no if the server does not say.
+func (c *Coordinator) resultWaiting(ctx context.Context, trial string) bool {
+	var found bool
+	_ = retry(ctx, func(ctx context.Context) error {
+		_, err := c.results.GetLastMsgForSubject(ctx, resultsSubject(c.key, trial))
+		found = err == nil
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		}
+		return err
+	})
+	if found {
+		c.stats.Waiting.Add(1)
+	}
+	return found
+}
+
+// publish puts trial's work message on the queue, waiting for the
+// server. queued reports that the trial has a message on the queue
+// already (queued or in training), which the server keeps instead.
+func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (queued bool, err error) {
+	err = retry(ctx, func(ctx context.Context) error {
+		_, err := c.js.Publish(ctx, workSubject(c.key, trial), body)
+		var api *jetstream.APIError
+		if errors.As(err, &api) && api.ErrorCode == jetstream.ErrorCode(codeStoreFailed) && strings.Contains(api.Description, "per subject") {
+			queued = true
+			c.stats.Queued.Add(1)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
+		queued = false
 		c.stats.Published.Add(1)
-		if ack.Duplicate {
-			c.stats.Deduplicated.Add(1)
-		}
 		return nil
 	})
+	return queued, err
 }
 
 // readResult turns a result message into what train.Train would have

@@ -55,8 +55,15 @@ func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store
 	if err := r.Run(ctx, db); err != nil {
 		t.Fatal(err)
 	}
+	return sweepResults(t, db, ro.Executor != nil)
+}
+
+// sweepResults are db's trials' results as text; remote says that each
+// must name the worker of its first segment.
+func sweepResults(t *testing.T, db *store.DB, remote bool) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	err = db.ForEachTrial(func(tr store.Trial) error {
+	err := db.ForEachTrial(func(tr store.Trial) error {
 		h, err := db.History(tr.ID)
 		if err != nil {
 			return err
@@ -67,7 +74,7 @@ func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store
 			return err
 		}
 		out[tr.ID] = fmt.Sprintf("%s %d %s %v %+v", tr.Status, tr.CyclesTrained, final, h, w)
-		if ro.Executor != nil && (len(tr.Segments) == 0 || tr.Segments[0].Worker == "") {
+		if remote && (len(tr.Segments) == 0 || tr.Segments[0].Worker == "") {
 			t.Errorf("trial %s: segments %+v name no worker", tr.ID, tr.Segments)
 		}
 		return nil

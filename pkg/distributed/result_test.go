@@ -228,7 +228,7 @@ func answerMalformed(ctx context.Context, nc *nats.Conn) error {
 		return err
 	}
 	body, _ := json.Marshal(out)
-	if _, err := js.Publish(ctx, resultsSubject(seg.Sweep), body); err != nil {
+	if _, err := js.Publish(ctx, resultsSubject(seg.Sweep, seg.Trial), body); err != nil {
 		return err
 	}
 	return msg.DoubleAck(ctx)

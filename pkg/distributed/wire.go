@@ -19,8 +19,9 @@ import (
 
 // wireVersion is the version of the messages below; a worker gives a
 // segment of another version back (a newer coordinator's, for a newer
-// worker) and terminates malformed ones.
-const wireVersion = 1
+// worker) and terminates malformed ones. Version 2 publishes each trial's
+// segments and results on subjects of their own.
+const wireVersion = 2
 
 const (
 	workStream    = "SWEEP_WORK"
@@ -42,9 +43,16 @@ var (
 	errOtherVersion = errors.New("another version")
 )
 
-func workSubject(key string) string     { return "sweep.work." + key }
-func resultsSubject(key string) string  { return "sweep.results." + key }
-func progressSubject(key string) string { return "sweep.progress." + key }
+// A trial's work subject holds at most its one segment; codeStoreFailed
+// is the server's error code when a publish would exceed that.
+func workSubject(key, trial string) string { return "sweep.work." + key + "." + trial }
+
+const codeStoreFailed = 10077
+
+// A result's subject names its trial, so that a coordinator can see a
+// result waiting for it before it queues the trial's segment again.
+func resultsSubject(key, trial string) string { return "sweep.results." + key + "." + trial }
+func progressSubject(key string) string       { return "sweep.progress." + key }
 
 func checkpointObject(key, trial string) string { return key + "/" + trial + "/ck" }
 

@@ -64,7 +64,7 @@ func TestDecodeSegment(t *testing.T) {
 	}
 	for name, b := range map[string][]byte{
 		"not json":         []byte("{"),
-		"other version":    edit(func(m *segmentMsg) { m.Version = 2 }),
+		"other version":    edit(func(m *segmentMsg) { m.Version = wireVersion + 1 }),
 		"wrong id":         edit(func(m *segmentMsg) { m.Trial = "000000000000000000000000" }),
 		"other data":       edit(func(m *segmentMsg) { m.Data.Fingerprint = "other" }),
 		"not canonical":    edit(func(m *segmentMsg) { m.Encoded = m.Encoded[:len(m.Encoded)-1] + " }" }),
@@ -96,7 +96,7 @@ func TestDecodeSegment(t *testing.T) {
 // exactly the trial its encoding hashes to and only plain file names.
 func FuzzDecodeSegment(f *testing.F) {
 	f.Add(validSegment(f))
-	f.Add([]byte(`{"v":1,"trial":"x","encoded":"{}"}`))
+	f.Add([]byte(`{"v":2,"trial":"x","encoded":"{}"}`))
 	f.Add(otherTrial(f, train.AlgorithmVersion+1, ""))
 	f.Add(otherTrial(f, train.AlgorithmVersion, `"encoding":2,`))
 	f.Fuzz(func(t *testing.T, b []byte) {

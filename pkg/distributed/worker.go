@@ -284,7 +284,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 				return err
 			}
 		}
-		_, err := w.js.Publish(c, resultsSubject(seg.Sweep), body, jetstream.WithMsgID(out.Object))
+		_, err := w.js.Publish(c, resultsSubject(seg.Sweep, seg.Trial), body, jetstream.WithMsgID(out.Object))
 		return err
 	})
 	stop()
