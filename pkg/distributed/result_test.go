@@ -267,3 +267,40 @@ func TestGetBounded(t *testing.T) {
 		t.Errorf("a missing object: %v, want ErrObjectNotFound", err)
 	}
 }
+
+// A worker asks the server for the ack wait at each segment: a
+// coordinator that shortens it after the worker started must not see its
+// trials trained twice.
+func TestAckEveryFollowsTheConsumer(t *testing.T) {
+	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown()
+	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup(t.Context(), js, nil); err != nil {
+		t.Fatal(err)
+	}
+	w := &worker{js: js}
+	cons, err := w.consumer(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ackEvery(t.Context(), cons); got != DefaultAckWait/3 {
+		t.Errorf("in-progress acks every %v, want %v", got, DefaultAckWait/3)
+	}
+	if _, err := js.CreateOrUpdateConsumer(t.Context(), workStream, workConsumerConfig(3*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if got := ackEvery(t.Context(), cons); got != time.Second {
+		t.Errorf("after the ack wait became 3s: in-progress acks every %v, want 1s", got)
+	}
+}

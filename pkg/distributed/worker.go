@@ -219,7 +219,8 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	}
 	w.opts.Logf("%s: trial %s of sweep %q from step %d (delivery %d)", name, seg.Trial, seg.Name, r.From, delivery)
 
-	stop := w.keepAlive(msg, cons)
+	every := ackEvery(ctx, cons)
+	stop := w.keepAlive(msg, every)
 	progress := progressSubject(seg.Sweep) + "." + seg.Trial
 	notify := func(p progressMsg) {
 		if b, err := encodeGob(p); err == nil {
@@ -277,7 +278,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	// The result's object, then its message (deduplicated by the object's
 	// name if a retry repeats it), then the work message's ack: a worker
 	// killed between any two leaves its segment to be delivered again.
-	stop = w.keepAlive(msg, cons)
+	stop = w.keepAlive(msg, every)
 	err = retry(ctx, func(c context.Context) error {
 		if blob != nil {
 			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
@@ -301,13 +302,26 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	w.opts.Logf("%s: trial %s %s", name, seg.Trial, out.Status)
 }
 
-// keepAlive sends in-progress acks for msg every third of the ack wait
-// until the returned function is called.
-func (w *worker) keepAlive(msg jetstream.Msg, cons jetstream.Consumer) (stop func()) {
-	every := DefaultAckWait / 3
-	if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
-		every = info.Config.AckWait / 3
+// ackEvery is how often to send in-progress acks: a third of the work
+// consumer's ack wait, asked of the server for each segment, since a
+// coordinator started after this worker may have shortened it. If the
+// server does not answer, the last known ack wait.
+func ackEvery(ctx context.Context, cons jetstream.Consumer) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := cons.Info(ctx)
+	if err != nil {
+		info = cons.CachedInfo()
 	}
+	if info != nil && info.Config.AckWait > 0 {
+		return info.Config.AckWait / 3
+	}
+	return DefaultAckWait / 3
+}
+
+// keepAlive sends in-progress acks for msg every period until the
+// returned function is called.
+func (w *worker) keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
