@@ -304,3 +304,68 @@ func TestAckEveryFollowsTheConsumer(t *testing.T) {
 		t.Errorf("after the ack wait became 3s: in-progress acks every %v, want 1s", got)
 	}
 }
+
+// A work message no worker can read is answered with a failed result on
+// its trial's results subject, so that the coordinator records the trial
+// failed instead of waiting for it; another version's is given back.
+func TestWorkerAnswersMalformedSegment(t *testing.T) {
+	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown()
+	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup(t.Context(), js, nil); err != nil {
+		t.Fatal(err)
+	}
+	results, err := js.CreateOrUpdateConsumer(t.Context(), resultsStream, jetstream.ConsumerConfig{
+		Durable: "test", FilterSubject: resultsSubject("k", "*"), AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m segmentMsg
+	if err := json.Unmarshal(validSegment(t), &m); err != nil {
+		t.Fatal(err)
+	}
+	m.Trial = "000000000000000000000000" // not its encoding's hash
+	bad, _ := json.Marshal(m)
+	if _, err := js.Publish(t.Context(), workSubject("k", m.Trial), bad); err != nil {
+		t.Fatal(err)
+	}
+	newer := otherTrial(t, train.AlgorithmVersion+1, "")
+	var nm segmentMsg
+	_ = json.Unmarshal(newer, &nm)
+	if _, err := js.Publish(t.Context(), workSubject("k", nm.Trial), newer); err != nil {
+		t.Fatal(err)
+	}
+	var wstats WorkerStats
+	wctx, stop := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		RunWorkers(wctx, nc, WorkerOptions{Kernel: "generic"}, &wstats)
+	}()
+	defer func() { stop(); <-done }()
+	msg, err := results.Next(jetstream.FetchMaxWait(10 * time.Second))
+	if err != nil {
+		t.Fatalf("no result for the malformed segment: %v", err)
+	}
+	var r resultMsg
+	if err := json.Unmarshal(msg.Data(), &r); err != nil || r.Trial != m.Trial || r.Status != statusFailed || !strings.Contains(r.Error, "hashes to") {
+		t.Errorf("result %s (%v), want trial %s failed with the reason", msg.Data(), err, m.Trial)
+	}
+	if _, err := results.Next(jetstream.FetchMaxWait(time.Second)); err == nil {
+		t.Errorf("a result for the segment of another numerics version, which a worker of that version may train")
+	}
+	if wstats.Refused.Load() == 0 {
+		t.Errorf("the segment of another numerics version was not given back")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,8 +181,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		return
 	}
 	if err != nil {
-		w.opts.Logf("%s: refusing a work message: %v", name, err)
-		_ = msg.Term()
+		w.refuse(ctx, msg, name, err)
 		return
 	}
 	ds, err := w.data.get(ctx, seg.Data)
@@ -317,6 +317,32 @@ func ackEvery(ctx context.Context, cons jetstream.Consumer) time.Duration {
 		return info.Config.AckWait / 3
 	}
 	return DefaultAckWait / 3
+}
+
+// refuse answers a malformed work message (one no version of the worker
+// would train) with a failed result, so that its coordinator records the
+// trial failed rather than waiting for it for ever; the subject, which the
+// coordinator chose, names the sweep and trial. A message on no trial's
+// subject is terminated.
+func (w *worker) refuse(ctx context.Context, msg jetstream.Msg, name string, err error) {
+	w.opts.Logf("%s: refusing a work message: %v", name, err)
+	parts := strings.Split(msg.Subject(), ".")
+	if len(parts) != 4 || parts[0]+"."+parts[1] != "sweep.work" {
+		_ = msg.Term()
+		return
+	}
+	key, trial := parts[2], parts[3]
+	body, _ := json.Marshal(resultMsg{Version: wireVersion, Trial: trial, Ran: ran{Worker: name, Host: w.opts.Host, Kernel: w.opts.Kernel},
+		Status: statusFailed, Error: fmt.Sprintf("a worker could not read the trial's work message: %v", err)})
+	perr := retry(ctx, func(c context.Context) error {
+		_, err := w.js.Publish(c, resultsSubject(key, trial), body)
+		return err
+	})
+	if perr != nil {
+		_ = msg.Nak() // stopped: another worker answers it
+		return
+	}
+	_ = msg.Term()
 }
 
 // keepAlive sends in-progress acks for msg every period until the
