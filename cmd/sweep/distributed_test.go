@@ -284,6 +284,23 @@ func TestDistributedEmbedded(t *testing.T) {
 	checkSame(t, local, filepath.Join(dir, "e.db"))
 }
 
+// --nats embedded with a config whose data cannot be loaded fails as
+// without --nats and leaves no server store (nor database) behind.
+func TestDistributedEmbeddedBadData(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(idxConfig)) // its idx directory is missing
+	r := sweep(t, dir, "run", "c.yaml", "--db", "e.db", "--nats", "embedded:127.0.0.1:0")
+	if r.code == 0 {
+		t.Fatalf("a sweep with missing data ran: %s", r)
+	}
+	if line := oneErrorLine(t, r); !strings.Contains(line, "idx") {
+		t.Errorf("error %q does not name the data", line)
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{"c.yaml"}) {
+		t.Errorf("a sweep that could not load its data left files behind: %v", got)
+	}
+}
+
 // watchProgress counts the progress notices of every sweep on srv.
 func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	t.Helper()
