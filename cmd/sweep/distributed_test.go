@@ -301,6 +301,19 @@ func TestDistributedEmbeddedBadData(t *testing.T) {
 	}
 }
 
+// A worker with the wrong token says so in one line naming the flags and
+// exits non-zero, rather than waiting for a server that will never let it
+// in.
+func TestDistributedWrongToken(t *testing.T) {
+	srv := newTestServer(t)
+	w := startSweep(t, t.TempDir(), "worker", "--nats", srv.url(), "--nats-token", "wrong")
+	code := w.wait(t, 20*time.Second)
+	out := w.stderr.String()
+	if code == 0 || strings.Count(out, "--nats-token or --nats-creds") != 1 || strings.Contains(out, "waiting for") {
+		t.Errorf("exit %d, stderr:\n%s\nwant a non-zero exit and one line naming --nats-token and --nats-creds", code, out)
+	}
+}
+
 // watchProgress counts the progress notices of every sweep on srv.
 func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	t.Helper()
