@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -284,6 +286,32 @@ func TestDistributedEmbedded(t *testing.T) {
 	checkSame(t, local, filepath.Join(dir, "e.db"))
 }
 
+// With --nats, search.workers (tinySweep's 2) is ignored: without
+// --workers the coordinator trains nothing itself, and the one external
+// worker trains every segment.
+func TestDistributedIgnoresSearchWorkers(t *testing.T) {
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(tinySweep))
+	w := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	name := regexp.MustCompile(`(\S+-\d+-1): trial`).FindStringSubmatch(w.stderr.String())
+	if name == nil {
+		t.Fatalf("no worker name in the worker's log:\n%s", w.stderr)
+	}
+	segs := segments(t, filepath.Join(dir, "dist.db"))
+	if len(segs) != 3 {
+		t.Errorf("%d trials, want 3", len(segs))
+	}
+	for id, ss := range segs {
+		for _, s := range ss {
+			if s.Worker != name[1] {
+				t.Errorf("trial %s: a segment by %q, want every one by the external worker %s", id, s.Worker, name[1])
+			}
+		}
+	}
+}
+
 // --nats embedded with a config whose data cannot be loaded fails as
 // without --nats and leaves no server store (nor database) behind.
 func TestDistributedEmbeddedBadData(t *testing.T) {
@@ -332,7 +360,11 @@ func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 
 // waitCheckpoint waits until a worker has stored a checkpoint in the
 // object store.
-func waitCheckpoint(t *testing.T, srv *testServer) {
+func waitCheckpoint(t *testing.T, srv *testServer) { waitCheckpointAfter(t, srv, 0) }
+
+// waitCheckpointAfter waits until the object store holds a checkpoint of
+// a step after the given one.
+func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 	t.Helper()
 	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
 	if err != nil {
@@ -349,7 +381,10 @@ func waitCheckpoint(t *testing.T, srv *testServer) {
 			return false
 		}
 		list, _ := obs.List(t.Context())
-		return slices.ContainsFunc(list, func(o *jetstream.ObjectInfo) bool { return strings.HasSuffix(o.Name, "/ck") })
+		return slices.ContainsFunc(list, func(o *jetstream.ObjectInfo) bool {
+			step, err := strconv.Atoi(o.Metadata["step"])
+			return strings.HasSuffix(o.Name, "/ck") && err == nil && step > after
+		})
 	})
 }
 
@@ -396,6 +431,51 @@ func TestDistributedWorkerKilled(t *testing.T) {
 	if s := summary(t, coord.stderr.String()); s[nStored] != 1 {
 		t.Errorf("counts %v: want the one result stored once", s)
 	}
+}
+
+// rungSweep is a halving stage of killSweep's trials whose one promoted
+// trial resumes from its rung's checkpoint at step 360 (2 cycles of 180
+// updates) and trains to 4320, over a second: long enough for a worker to
+// store a checkpoint of its own (at most one a second).
+const rungSweep = `name: rung
+seed: 7
+data: {source: embedded}
+model: {hidden: 50}
+training: {batch_size: 100, step_size: 90, cycles: 24, records_per_cycle: 4, eta_max: 0.05, lambda: 1e-3}
+search:
+  stages:
+    - {name: sh, sampler: sobol, trials: 2, space: {lambda: {log10: [-3, -2]}}, halving: {min_cycles: 2, eta: 12}}
+`
+
+// A worker SIGKILLed in a promoted trial, after storing a checkpoint past
+// the rung: the redelivered segment resumes from that latest checkpoint,
+// not from the rung's checkpoint its first delivery started from.
+func TestDistributedResumesLatestCheckpoint(t *testing.T) {
+	const rung = 360
+	local := localRun(t, rungSweep)
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(rungSweep))
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "1s"}, srv.flags()...)...)
+	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	waitCheckpointAfter(t, srv, rung)
+	first.cmd.Process.Kill()
+	first.wait(t, 10*time.Second)
+	if !strings.Contains(first.stderr.String(), fmt.Sprintf("from step %d (delivery 1)", rung)) {
+		t.Fatalf("the first worker did not start the promoted trial from its rung:\n%s", first.stderr)
+	}
+	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	m := regexp.MustCompile(`from step (\d+) \(delivery 2\)`).FindStringSubmatch(second.stderr.String())
+	if m == nil {
+		t.Fatalf("the second worker took no redelivered segment:\n%s", second.stderr)
+	}
+	if step, _ := strconv.Atoi(m[1]); step <= rung {
+		t.Errorf("the redelivered segment did not resume past its rung's step %d:\n%s", rung, second.stderr)
+	}
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
 }
 
 // dupSweep is killSweep's trial, then a second stage's longer one.
@@ -669,15 +749,17 @@ func TestDistributedWorkerTerminated(t *testing.T) {
 }
 
 // bigSweep's checkpoints and weights (200 x 784 float64, 1.3 MB) exceed
-// nats-server's default 1 MB max_payload: they travel as objects.
+// nats-server's default 1 MB max_payload: they travel as objects. Its
+// halving stage's promoted trial resumes from its rung's checkpoint, which
+// the coordinator hands over as an object.
 const bigSweep = `name: big
 seed: 4
 data: {source: embedded}
 model: {hidden: 200}
-training: {batch_size: 300, step_size: 15, cycles: 1, records_per_cycle: 2, eta_max: 0.05, precision: float64}
+training: {batch_size: 300, step_size: 15, cycles: 2, records_per_cycle: 2, eta_max: 0.05, precision: float64}
 search:
   stages:
-    - {name: one, sampler: grid, trials: 1, space: {lambda: {log10: [-4, -3]}}}
+    - {name: one, sampler: sobol, trials: 2, space: {lambda: {log10: [-4, -3]}}, halving: {min_cycles: 1, eta: 2}}
 `
 
 func TestDistributedLargePayloads(t *testing.T) {
@@ -687,15 +769,41 @@ func TestDistributedLargePayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer nc.Close()
 	if max := nc.MaxPayload(); max > 1<<20 {
 		t.Fatalf("the test server allows %d-byte messages; the test needs the 1 MB default", max)
 	}
-	nc.Close()
+	// Each object's metadata is a message on the bucket's meta subjects.
+	var mu sync.Mutex
+	largest := map[string]uint64{} // "ck", "res": the largest object of each kind
+	_, err = nc.Subscribe("$O.SWEEP_BLOBS.M.>", func(m *nats.Msg) {
+		var info jetstream.ObjectInfo
+		if json.Unmarshal(m.Data, &info) != nil {
+			return
+		}
+		kind := "res"
+		if strings.HasSuffix(info.Name, "/ck") {
+			kind = "ck"
+		}
+		mu.Lock()
+		largest[kind] = max(largest[kind], info.Size)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(bigSweep))
 	startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
 	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	nc.Flush()
+	mu.Lock()
+	defer mu.Unlock()
+	if largest["ck"] <= 1<<20 || largest["res"] <= 1<<20 {
+		t.Errorf("largest checkpoint object %d bytes, result object %d: want both over 1 MB", largest["ck"], largest["res"])
+	}
 }
 
 // tpeDistSweep is a tpe stage (3 startup points, rounds of 2) and a tpe
