@@ -46,7 +46,7 @@ func storedStep(ctx context.Context, obs jetstream.ObjectStore, name string) (in
 // from its start rather than never.
 func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial string, sh shape) (*train.Checkpoint, error) {
 	blob, err := getBounded(ctx, obs, checkpointObject(key, trial), sh.maxPayload())
-	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrProtocol) {
+	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, errProtocol) {
 		return nil, nil
 	}
 	if err != nil {
@@ -60,7 +60,7 @@ func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial st
 }
 
 // getBounded reads an object of at most limit bytes; a larger one is an
-// ErrProtocol error and is not read into memory (its size is checked
+// errProtocol error and is not read into memory (its size is checked
 // before, and the read is cut after, in case it was replaced meanwhile).
 func getBounded(ctx context.Context, obs jetstream.ObjectStore, name string, limit int64) ([]byte, error) {
 	r, err := obs.Get(ctx, name)
@@ -73,14 +73,14 @@ func getBounded(ctx context.Context, obs jetstream.ObjectStore, name string, lim
 		return nil, err
 	}
 	if info.Size > uint64(limit) {
-		return nil, fmt.Errorf("%w: object %s of %d bytes, at most %d expected", ErrProtocol, name, info.Size, limit)
+		return nil, fmt.Errorf("%w: object %s of %d bytes, at most %d expected", errProtocol, name, info.Size, limit)
 	}
 	blob, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, err
 	}
 	if int64(len(blob)) > limit {
-		return nil, fmt.Errorf("%w: object %s of more than %d bytes", ErrProtocol, name, limit)
+		return nil, fmt.Errorf("%w: object %s of more than %d bytes", errProtocol, name, limit)
 	}
 	return blob, nil
 }

@@ -67,11 +67,13 @@ type Coordinator struct {
 	opts  CoordinatorOptions
 	stats *CoordinatorStats
 
-	mu      sync.Mutex
-	waiters map[string]*waiter
-	results jetstream.Stream
-	cc      jetstream.ConsumeContext
-	sub     *nats.Subscription
+	mu       sync.Mutex
+	waiters  map[string]*waiter
+	closed   bool           // Close was called: results wait for the next coordinator
+	handlers sync.WaitGroup // onResult calls in flight
+	results  jetstream.Stream
+	cc       jetstream.ConsumeContext
+	sub      *nats.Subscription
 }
 
 type waiter struct {
@@ -140,13 +142,18 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 // Key is the sweep's key on the server (see SweepKey).
 func (c *Coordinator) Key() string { return c.key }
 
-// Close stops reading results and progress; unacked results stay in the
-// stream for the next coordinator.
+// Close stops reading results and progress and waits for the result
+// being handled, which may read the database; unacked results stay in
+// the stream for the next coordinator.
 func (c *Coordinator) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	if c.cc != nil {
 		c.cc.Stop()
 		_ = c.sub.Unsubscribe()
 	}
+	c.handlers.Wait()
 }
 
 func (c *Coordinator) onProgress(m *nats.Msg) {
@@ -167,6 +174,14 @@ func (c *Coordinator) onProgress(m *nats.Msg) {
 }
 
 func (c *Coordinator) onResult(m jetstream.Msg) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return // unacked: it comes again to the next coordinator
+	}
+	c.handlers.Add(1)
+	c.mu.Unlock()
+	defer c.handlers.Done()
 	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 		c.stats.Redelivered.Add(1)
 	}
@@ -390,7 +405,7 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 	err := retry(ctx, func(ctx context.Context) error {
 		var err error
 		blob, err = getBounded(ctx, c.obs, r.Object, sh.maxPayload())
-		if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, ErrProtocol) {
+		if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, errProtocol) {
 			blob = nil
 			c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, err)
 			return nil

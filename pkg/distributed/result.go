@@ -32,7 +32,7 @@ func (s shape) maxPayload() int64 {
 // would panic or corrupt the runner that stores it.
 func decodeResult(status string, blob []byte, s shape) (res *train.Result, terr error, malformed error) {
 	if int64(len(blob)) > s.maxPayload() {
-		return nil, nil, fmt.Errorf("%w: result object of %d bytes, at most %d expected", ErrProtocol, len(blob), s.maxPayload())
+		return nil, nil, fmt.Errorf("%w: result object of %d bytes, at most %d expected", errProtocol, len(blob), s.maxPayload())
 	}
 	var p resultPayload
 	if err := decodeGob(blob, &p); err != nil {
@@ -44,23 +44,23 @@ func decodeResult(status string, blob []byte, s shape) (res *train.Result, terr 
 		r := p.Result
 		switch {
 		case r == nil:
-			return nil, nil, fmt.Errorf("%w: a done result without its result", ErrProtocol)
+			return nil, nil, fmt.Errorf("%w: a done result without its result", errProtocol)
 		case len(r.History) == 0 || int64(len(r.History)) > 1+int64(s.cfg.Cycles)*int64(s.cfg.RecordsPerCycle):
-			return nil, nil, fmt.Errorf("%w: a result of %d history records", ErrProtocol, len(r.History))
+			return nil, nil, fmt.Errorf("%w: a result of %d history records", errProtocol, len(r.History))
 		case r.Steps != total || r.History[len(r.History)-1].Step != total:
-			return nil, nil, fmt.Errorf("%w: a result of %d steps ending at step %d, the trial has %d", ErrProtocol, r.Steps, r.History[len(r.History)-1].Step, total)
+			return nil, nil, fmt.Errorf("%w: a result of %d steps ending at step %d, the trial has %d", errProtocol, r.Steps, r.History[len(r.History)-1].Step, total)
 		}
 		w := r.Weights
 		if w.M != s.cfg.Hidden || w.D != s.d || w.K != s.k ||
 			len(w.W1) != w.M*w.D || len(w.B1) != w.M || len(w.W2) != w.K*w.M || len(w.B2) != w.K {
-			return nil, nil, fmt.Errorf("%w: result weights of a %dx%dx%d network, the trial trains %dx%dx%d", ErrProtocol, w.K, w.M, w.D, s.k, s.cfg.Hidden, s.d)
+			return nil, nil, fmt.Errorf("%w: result weights of a %dx%dx%d network, the trial trains %dx%dx%d", errProtocol, w.K, w.M, w.D, s.k, s.cfg.Hidden, s.d)
 		}
 		return r, nil, nil
 	case statusDiverged:
 		if p.DivergedStep < 0 || p.DivergedStep > total || int64(len(p.History)) > 1+int64(s.cfg.Cycles)*int64(s.cfg.RecordsPerCycle) {
-			return nil, nil, fmt.Errorf("%w: diverged at step %d with %d records, the trial has %d steps", ErrProtocol, p.DivergedStep, len(p.History), total)
+			return nil, nil, fmt.Errorf("%w: diverged at step %d with %d records, the trial has %d steps", errProtocol, p.DivergedStep, len(p.History), total)
 		}
 		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History}, nil
 	}
-	return nil, nil, fmt.Errorf("%w: result status %q", ErrProtocol, status)
+	return nil, nil, fmt.Errorf("%w: result status %q", errProtocol, status)
 }

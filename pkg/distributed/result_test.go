@@ -81,8 +81,8 @@ func TestDecodeResult(t *testing.T) {
 		{"unknown status", "finished", gobOf(t, resultPayload{Result: goodResult(s)})},
 	} {
 		res, terr, bad := decodeResult(tc.status, tc.blob, s)
-		if !errors.Is(bad, ErrProtocol) || res != nil || terr != nil {
-			t.Errorf("%s: %v, %v, %v; want an ErrProtocol error alone", tc.name, res, terr, bad)
+		if !errors.Is(bad, errProtocol) || res != nil || terr != nil {
+			t.Errorf("%s: %v, %v, %v; want an errProtocol error alone", tc.name, res, terr, bad)
 		}
 	}
 	if n := len(gobOf(t, resultPayload{Result: goodResult(s)})); int64(n) > s.maxPayload()/2 {
@@ -260,8 +260,8 @@ func TestGetBounded(t *testing.T) {
 	if b, err := getBounded(t.Context(), obs, "o", 1000); err != nil || len(b) != 1000 {
 		t.Errorf("an object at its bound: %d bytes, %v", len(b), err)
 	}
-	if _, err := getBounded(t.Context(), obs, "o", 999); !errors.Is(err, ErrProtocol) {
-		t.Errorf("an object over its bound: %v, want ErrProtocol", err)
+	if _, err := getBounded(t.Context(), obs, "o", 999); !errors.Is(err, errProtocol) {
+		t.Errorf("an object over its bound: %v, want errProtocol", err)
 	}
 	if _, err := getBounded(t.Context(), obs, "none", 999); !errors.Is(err, jetstream.ErrObjectNotFound) {
 		t.Errorf("a missing object: %v, want ErrObjectNotFound", err)

@@ -36,10 +36,10 @@ const (
 	maxMessage = 1 << 20
 )
 
-// ErrProtocol is wrapped by every error about a malformed message, and
-// errOtherVersion by those about a message of another wire version.
+// errProtocol is wrapped by every error about a malformed message, and
+// errOtherVersion by those about a message of another version.
 var (
-	ErrProtocol     = errors.New("distributed: malformed message")
+	errProtocol     = errors.New("distributed: malformed message")
 	errOtherVersion = errors.New("another version")
 )
 
@@ -118,42 +118,42 @@ type segmentMsg struct {
 func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 	var m segmentMsg
 	if len(b) > maxMessage {
-		return m, config.Trial{}, fmt.Errorf("%w: work message of %d bytes", ErrProtocol, len(b))
+		return m, config.Trial{}, fmt.Errorf("%w: work message of %d bytes", errProtocol, len(b))
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", ErrProtocol, err)
+		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", errProtocol, err)
 	}
 	if m.Version != wireVersion {
-		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Version, wireVersion)
+		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", errProtocol, errOtherVersion, m.Version, wireVersion)
 	}
 	if m.CheckpointEvery < 0 {
-		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", ErrProtocol, m.CheckpointEvery)
+		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", errProtocol, m.CheckpointEvery)
 	}
 	// Names only: a worker looks them up under its own --data-dir and
 	// never opens a path a message gives.
 	names := append([]string{m.Data.Dir}, m.Data.Train...)
 	for _, n := range append(append(names, m.Data.Test...), m.Data.ValFiles...) {
 		if n != "" && (n != filepath.Base(n) || n == "." || n == ".." || strings.ContainsAny(n, `/\`)) {
-			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", ErrProtocol, m.Trial, n)
+			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", errProtocol, m.Trial, n)
 		}
 	}
 	if v := trialEncoding(m.Encoded); v != config.TrialEncoding {
-		return m, config.Trial{}, fmt.Errorf("%w: %w: trial %s of encoding version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Trial, v, config.TrialEncoding)
+		return m, config.Trial{}, fmt.Errorf("%w: %w: trial %s of encoding version %d, this worker reads version %d", errProtocol, errOtherVersion, m.Trial, v, config.TrialEncoding)
 	}
 	t, err := config.DecodeTrial([]byte(m.Encoded))
 	if err != nil {
-		return m, t, fmt.Errorf("%w: trial %s: %w", ErrProtocol, m.Trial, err)
+		return m, t, fmt.Errorf("%w: trial %s: %w", errProtocol, m.Trial, err)
 	}
 	if id := config.TrialID([]byte(m.Encoded)); id != m.Trial {
-		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", ErrProtocol, m.Trial, id)
+		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", errProtocol, m.Trial, id)
 	}
 	// Another numerics version trains other bits: the trial is not this
 	// worker's to train, though a worker of that version may.
 	if t.Numerics != train.AlgorithmVersion {
-		return m, t, fmt.Errorf("%w: %w: trial %s of numerics version %d, this worker trains version %d", ErrProtocol, errOtherVersion, m.Trial, t.Numerics, train.AlgorithmVersion)
+		return m, t, fmt.Errorf("%w: %w: trial %s of numerics version %d, this worker trains version %d", errProtocol, errOtherVersion, m.Trial, t.Numerics, train.AlgorithmVersion)
 	}
 	if t.Data != m.Data.Fingerprint {
-		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", ErrProtocol, m.Trial, t.Data, m.Data.Fingerprint)
+		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", errProtocol, m.Trial, t.Data, m.Data.Fingerprint)
 	}
 	return m, t, nil
 }
@@ -235,7 +235,7 @@ func encodeGob(v any) ([]byte, error) {
 
 func decodeGob(b []byte, v any) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
+		return fmt.Errorf("%w: %w", errProtocol, err)
 	}
 	return nil
 }

@@ -83,8 +83,8 @@ func TestDecodeSegment(t *testing.T) {
 		"encoding string":  otherTrial(t, train.AlgorithmVersion, `"encoding":"2",`),
 	} {
 		_, _, err := decodeSegment(b)
-		if !errors.Is(err, ErrProtocol) {
-			t.Errorf("%s: error %v, want ErrProtocol", name, err)
+		if !errors.Is(err, errProtocol) {
+			t.Errorf("%s: error %v, want errProtocol", name, err)
 		}
 		if errors.Is(err, errOtherVersion) != otherVersion[name] {
 			t.Errorf("%s: error %v: only another version may be given back rather than terminated", name, err)

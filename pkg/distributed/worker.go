@@ -33,9 +33,6 @@ type WorkerOptions struct {
 	// Data are data sets already loaded, by fingerprint (a coordinator's
 	// own workers share its data).
 	Data map[string]*search.Data
-	// Host and Name name this process's workers in status and segments:
-	// worker i is Name-i. Defaults: the host name, and host-pid.
-	Host, Name string
 	// Logf receives one line per event worth a log line.
 	Logf func(format string, args ...any)
 }
@@ -74,12 +71,9 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 		return err
 	}
 	opts.Kernel = kernel
-	if opts.Host == "" {
-		opts.Host, _ = os.Hostname()
-	}
-	if opts.Name == "" {
-		opts.Name = fmt.Sprintf("%s-%d", opts.Host, os.Getpid())
-	}
+	// Worker i of this process is host-pid-i in status and segments.
+	host, _ := os.Hostname()
+	prefix := fmt.Sprintf("%s-%d", host, os.Getpid())
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
@@ -94,13 +88,13 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 	if err != nil {
 		return err
 	}
-	w := &worker{nc: nc, js: js, obs: obs, opts: opts, stats: stats, data: newDataCache(opts)}
+	w := &worker{nc: nc, js: js, obs: obs, opts: opts, host: host, stats: stats, data: newDataCache(opts)}
 	var wg sync.WaitGroup
 	for i := range opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(ctx, fmt.Sprintf("%s-%d", opts.Name, i+1))
+			w.loop(ctx, fmt.Sprintf("%s-%d", prefix, i+1))
 		}()
 	}
 	wg.Wait()
@@ -112,6 +106,7 @@ type worker struct {
 	js    jetstream.JetStream
 	obs   jetstream.ObjectStore
 	opts  WorkerOptions
+	host  string
 	stats *WorkerStats
 	data  *dataCache
 	seq   atomic.Int64 // result objects' numbers
@@ -208,7 +203,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		_ = msg.Nak()
 		return
 	}
-	r := ran{Worker: name, Host: w.opts.Host, Kernel: w.opts.Kernel}
+	r := ran{Worker: name, Host: w.host, Kernel: w.opts.Kernel}
 	if resume != nil {
 		r.From = resume.Step
 		w.stats.Resumed.Add(1)
@@ -332,7 +327,7 @@ func (w *worker) refuse(ctx context.Context, msg jetstream.Msg, name string, err
 		return
 	}
 	key, trial := parts[2], parts[3]
-	body, _ := json.Marshal(resultMsg{Version: wireVersion, Trial: trial, Ran: ran{Worker: name, Host: w.opts.Host, Kernel: w.opts.Kernel},
+	body, _ := json.Marshal(resultMsg{Version: wireVersion, Trial: trial, Ran: ran{Worker: name, Host: w.host, Kernel: w.opts.Kernel},
 		Status: statusFailed, Error: fmt.Sprintf("a worker could not read the trial's work message: %v", err)})
 	perr := retry(ctx, func(c context.Context) error {
 		_, err := w.js.Publish(c, resultsSubject(key, trial), body)
