@@ -85,12 +85,27 @@ func sweepResults(t *testing.T, db *store.DB, remote bool) map[string]string {
 	return out
 }
 
+var (
+	localOnce sync.Once
+	local     map[string]string
+)
+
+// localResults are testSweep's results from a local run, the reference of
+// every test here; computed once, since under -race it is slow.
+func localResults(t *testing.T) map[string]string {
+	localOnce.Do(func() { local = runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil) })
+	if local == nil {
+		t.Fatal("the local reference run failed")
+	}
+	return local
+}
+
 // A Runner whose Executor is a Coordinator, with workers in the same
 // process (generic kernels), stores what a local Runner stores: the
 // executor seam and the wire carry every bit, halving rungs included. Run
 // under -race in CI, it checks the coordinator's and workers' goroutines.
 func TestCoordinatorMatchesLocal(t *testing.T) {
-	want := runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil)
+	want := localResults(t)
 
 	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
 	if err != nil {

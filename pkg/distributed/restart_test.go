@@ -19,7 +19,7 @@ import (
 // the work stream's duplicate window has passed, queues none of them a
 // second time: each is trained once, and the sweep ends as a local one.
 func TestRestartQueuesNothingTwice(t *testing.T) {
-	want := runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil)
+	want := localResults(t)
 
 	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
 	if err != nil {
@@ -108,7 +108,7 @@ func TestRestartQueuesNothingTwice(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		RunWorkers(wctx, wnc, WorkerOptions{Workers: 2, Kernel: "generic"}, &wstats)
+		RunWorkers(wctx, wnc, WorkerOptions{Workers: 2}, &wstats)
 	}()
 	err = r.Run(t.Context(), db)
 	wstop()

@@ -125,7 +125,7 @@ func FuzzDecodeResult(f *testing.F) {
 // runner indexes) is terminated and its segment trained again; the sweep
 // ends as a local one, and a restart is not needed.
 func TestCoordinatorDropsMalformedResult(t *testing.T) {
-	want := runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil)
+	want := localResults(t)
 
 	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
 	if err != nil {
@@ -171,7 +171,7 @@ func TestCoordinatorDropsMalformedResult(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			RunWorkers(wctx, wnc, WorkerOptions{Workers: 2, Kernel: "generic"}, &wstats)
+			RunWorkers(wctx, wnc, WorkerOptions{Workers: 2}, &wstats)
 		}()
 	})
 	for id, w := range want {
