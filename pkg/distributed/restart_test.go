@@ -2,6 +2,7 @@ package distributed
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -130,5 +131,74 @@ func TestRestartQueuesNothingTwice(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("%d trials through NATS, %d locally", len(got), len(want))
+	}
+}
+
+// Close waits for a result being handled, which reads the database its
+// caller closes next.
+func TestCloseWaitsForResult(t *testing.T) {
+	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Shutdown()
+	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	dir := t.TempDir()
+	cfg, err := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml", BaseDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := store.Open(filepath.Join(dir, "t.db"), store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r, err := search.NewRunner(t.Context(), cfg, search.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Prepare(db); err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	logf := func(format string, _ ...any) {
+		if strings.Contains(format, "does not have") {
+			close(entered)
+			<-release // the handler is in flight
+		}
+	}
+	coord := NewCoordinator(nc, cfg, CoordinatorOptions{Logf: logf}, nil)
+	if err := coord.Attach(t.Context(), db); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(resultMsg{Version: wireVersion, Trial: "nosuchtrial", Status: statusFailed, Error: "x"})
+	if _, err := js.Publish(t.Context(), resultsSubject(coord.Key(), "nosuchtrial"), body); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the result was not handled")
+	}
+	closed := make(chan struct{})
+	go func() { coord.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Error("Close returned while a result was being handled")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return once the result was handled")
 	}
 }
