@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -191,17 +193,27 @@ func segments(t *testing.T, path string) map[string][]store.Segment {
 	return out
 }
 
-var summaryRE = regexp.MustCompile(`(\d+) segments published \((\d+) recognised as duplicates by the server\), (\d+) results stored, (\d+) duplicate results dropped, (\d+) redeliveries`)
+var summaryRE = regexp.MustCompile(`(\d+) segments published \((\d+) found queued, (\d+) with a result waiting\), (\d+) results stored, (\d+) duplicate results dropped, (\d+) redeliveries`)
 
-// summary reads a coordinator's closing counts: published, deduplicated,
-// stored, duplicates dropped, redeliveries.
-func summary(t *testing.T, stderr string) [5]int {
+// Indexes of the counts summary returns.
+const (
+	nPublished = iota
+	nQueued
+	nWaiting
+	nStored
+	nDuplicates
+	nRedelivered
+)
+
+// summary reads a coordinator's closing counts: published, found queued,
+// with a result waiting, stored, duplicates dropped, redeliveries.
+func summary(t *testing.T, stderr string) [6]int {
 	t.Helper()
 	m := summaryRE.FindStringSubmatch(stderr)
 	if m == nil {
 		t.Fatalf("no NATS summary in the coordinator's output:\n%s", stderr)
 	}
-	var out [5]int
+	var out [6]int
 	for i := range out {
 		out[i], _ = strconv.Atoi(m[i+1])
 	}
@@ -238,7 +250,7 @@ func TestDistributedMatchesLocal(t *testing.T) {
 	r := mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 	_, n := resultDigest(t, local)
-	if s := summary(t, r.stderr); s[2] != s[0]-s[1] || s[3] != 0 {
+	if s := summary(t, r.stderr); s[nStored] != s[nPublished] || s[nQueued]+s[nWaiting]+s[nDuplicates] != 0 {
 		t.Errorf("counts %v: want every published segment stored once, no duplicates", s)
 	}
 	used := map[string]bool{}
@@ -274,6 +286,62 @@ func TestDistributedEmbedded(t *testing.T) {
 	checkSame(t, local, filepath.Join(dir, "e.db"))
 }
 
+// With --nats, search.workers (tinySweep's 2) is ignored: without
+// --workers the coordinator trains nothing itself, and the one external
+// worker trains every segment.
+func TestDistributedIgnoresSearchWorkers(t *testing.T) {
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(tinySweep))
+	w := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	name := regexp.MustCompile(`(\S+-\d+-1): trial`).FindStringSubmatch(w.stderr.String())
+	if name == nil {
+		t.Fatalf("no worker name in the worker's log:\n%s", w.stderr)
+	}
+	segs := segments(t, filepath.Join(dir, "dist.db"))
+	if len(segs) != 3 {
+		t.Errorf("%d trials, want 3", len(segs))
+	}
+	for id, ss := range segs {
+		for _, s := range ss {
+			if s.Worker != name[1] {
+				t.Errorf("trial %s: a segment by %q, want every one by the external worker %s", id, s.Worker, name[1])
+			}
+		}
+	}
+}
+
+// --nats embedded with a config whose data cannot be loaded fails as
+// without --nats and leaves no server store (nor database) behind.
+func TestDistributedEmbeddedBadData(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(idxConfig)) // its idx directory is missing
+	r := sweep(t, dir, "run", "c.yaml", "--db", "e.db", "--nats", "embedded:127.0.0.1:0")
+	if r.code == 0 {
+		t.Fatalf("a sweep with missing data ran: %s", r)
+	}
+	if line := oneErrorLine(t, r); !strings.Contains(line, "idx") {
+		t.Errorf("error %q does not name the data", line)
+	}
+	if got := listDir(t, dir); !slices.Equal(got, []string{"c.yaml"}) {
+		t.Errorf("a sweep that could not load its data left files behind: %v", got)
+	}
+}
+
+// A worker with the wrong token says so in one line naming the flags and
+// exits non-zero, rather than waiting for a server that will never let it
+// in.
+func TestDistributedWrongToken(t *testing.T) {
+	srv := newTestServer(t)
+	w := startSweep(t, t.TempDir(), "worker", "--nats", srv.url(), "--nats-token", "wrong")
+	code := w.wait(t, 20*time.Second)
+	out := w.stderr.String()
+	if code == 0 || strings.Count(out, "--nats-token or --nats-creds") != 1 || strings.Contains(out, "waiting for") {
+		t.Errorf("exit %d, stderr:\n%s\nwant a non-zero exit and one line naming --nats-token and --nats-creds", code, out)
+	}
+}
+
 // watchProgress counts the progress notices of every sweep on srv.
 func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	t.Helper()
@@ -292,7 +360,11 @@ func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 
 // waitCheckpoint waits until a worker has stored a checkpoint in the
 // object store.
-func waitCheckpoint(t *testing.T, srv *testServer) {
+func waitCheckpoint(t *testing.T, srv *testServer) { waitCheckpointAfter(t, srv, 0) }
+
+// waitCheckpointAfter waits until the object store holds a checkpoint of
+// a step after the given one.
+func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 	t.Helper()
 	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
 	if err != nil {
@@ -309,7 +381,10 @@ func waitCheckpoint(t *testing.T, srv *testServer) {
 			return false
 		}
 		list, _ := obs.List(t.Context())
-		return slices.ContainsFunc(list, func(o *jetstream.ObjectInfo) bool { return strings.HasSuffix(o.Name, "/ck") })
+		return slices.ContainsFunc(list, func(o *jetstream.ObjectInfo) bool {
+			step, err := strconv.Atoi(o.Metadata["step"])
+			return strings.HasSuffix(o.Name, "/ck") && err == nil && step > after
+		})
 	})
 }
 
@@ -353,9 +428,54 @@ func TestDistributedWorkerKilled(t *testing.T) {
 			t.Errorf("trial %s: segments %+v, want two by different workers, the second from the first's checkpoint", id, segs)
 		}
 	}
-	if s := summary(t, coord.stderr.String()); s[2] != 1 {
+	if s := summary(t, coord.stderr.String()); s[nStored] != 1 {
 		t.Errorf("counts %v: want the one result stored once", s)
 	}
+}
+
+// rungSweep is a halving stage of killSweep's trials whose one promoted
+// trial resumes from its rung's checkpoint at step 360 (2 cycles of 180
+// updates) and trains to 4320, over a second: long enough for a worker to
+// store a checkpoint of its own (at most one a second).
+const rungSweep = `name: rung
+seed: 7
+data: {source: embedded}
+model: {hidden: 50}
+training: {batch_size: 100, step_size: 90, cycles: 24, records_per_cycle: 4, eta_max: 0.05, lambda: 1e-3}
+search:
+  stages:
+    - {name: sh, sampler: sobol, trials: 2, space: {lambda: {log10: [-3, -2]}}, halving: {min_cycles: 2, eta: 12}}
+`
+
+// A worker SIGKILLed in a promoted trial, after storing a checkpoint past
+// the rung: the redelivered segment resumes from that latest checkpoint,
+// not from the rung's checkpoint its first delivery started from.
+func TestDistributedResumesLatestCheckpoint(t *testing.T) {
+	const rung = 360
+	local := localRun(t, rungSweep)
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(rungSweep))
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "1s"}, srv.flags()...)...)
+	first := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	waitCheckpointAfter(t, srv, rung)
+	first.cmd.Process.Kill()
+	first.wait(t, 10*time.Second)
+	if !strings.Contains(first.stderr.String(), fmt.Sprintf("from step %d (delivery 1)", rung)) {
+		t.Fatalf("the first worker did not start the promoted trial from its rung:\n%s", first.stderr)
+	}
+	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	m := regexp.MustCompile(`from step (\d+) \(delivery 2\)`).FindStringSubmatch(second.stderr.String())
+	if m == nil {
+		t.Fatalf("the second worker took no redelivered segment:\n%s", second.stderr)
+	}
+	if step, _ := strconv.Atoi(m[1]); step <= rung {
+		t.Errorf("the redelivered segment did not resume past its rung's step %d:\n%s", rung, second.stderr)
+	}
+	checkSame(t, local, filepath.Join(dir, "dist.db"))
 }
 
 // dupSweep is killSweep's trial, then a second stage's longer one.
@@ -403,7 +523,7 @@ func TestDistributedDuplicateResult(t *testing.T) {
 		t.Errorf("the second worker's log shows no redelivery:\n%s", second.stderr)
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	if s := summary(t, coord.stderr.String()); s[2] != 2 || s[3] != 1 {
+	if s := summary(t, coord.stderr.String()); s[nStored] != 2 || s[nDuplicates] != 1 {
 		t.Errorf("counts %v: want 2 results stored and 1 duplicate dropped; first worker:\n%s", s, first.stderr)
 	}
 }
@@ -454,8 +574,9 @@ func TestDistributedCoordinatorKilled(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
 	args := append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)
+	var workers []*process
 	for range 2 {
-		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+		workers = append(workers, startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...))
 	}
 	coord := startSweep(t, dir, args...)
 	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 8 })
@@ -463,8 +584,31 @@ func TestDistributedCoordinatorKilled(t *testing.T) {
 	coord.wait(t, 10*time.Second)
 	r := mustSweep(t, dir, args...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	t.Logf("restarted coordinator: %v", summary(t, r.stderr))
+	// Every segment the restarted coordinator ran was queued by it, found
+	// queued, or found with its result waiting, and stored once; none was
+	// trained twice. A result committed by the killed coordinator but not
+	// yet acked arrives once more as a duplicate: at most one per worker.
+	s := summary(t, r.stderr)
+	if s[nStored] != s[nPublished]+s[nQueued]+s[nWaiting] || s[nDuplicates] > len(workers) {
+		t.Errorf("restarted coordinator's counts %v: want each segment stored once", s)
+	}
+	_, trials := resultDigest(t, local)
+	if n := trainings(workers); n != trials {
+		t.Errorf("the workers trained %d segments for %d trials; counts %v", n, trials, s)
+	}
+	t.Logf("restarted coordinator: %v", s)
 }
+
+// trainings counts the segments the workers finished.
+func trainings(workers []*process) int {
+	n := 0
+	for _, w := range workers {
+		n += len(finishedRE.FindAllString(w.stderr.String(), -1))
+	}
+	return n
+}
+
+var finishedRE = regexp.MustCompile(`(?m): trial \w+ (done|diverged|failed)$`)
 
 // A nats-server restart in the middle of the sweep (file storage) loses
 // nothing: every process reconnects and the sweep ends as a local run.
@@ -474,8 +618,9 @@ func TestDistributedServerRestarted(t *testing.T) {
 	progress := watchProgress(t, srv)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	var workers []*process
 	for range 2 {
-		startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+		workers = append(workers, startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...))
 	}
 	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db", "--ack-wait", "2s"}, srv.flags()...)...)
 	waitFor(t, "progress", 60*time.Second, func() bool { return progress.Load() >= 8 })
@@ -486,7 +631,15 @@ func TestDistributedServerRestarted(t *testing.T) {
 		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
 	}
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
-	t.Logf("coordinator: %v", summary(t, coord.stderr.String()))
+	// Each segment was queued once and stored once; a segment whose ack
+	// wait ran out while the server was away trained again, and each
+	// such second training's result is one duplicate dropped.
+	s := summary(t, coord.stderr.String())
+	_, trials := resultDigest(t, local)
+	if n := trainings(workers); s[nStored] != s[nPublished] || s[nQueued]+s[nWaiting] != 0 || s[nStored] != trials || s[nDuplicates] != n-trials {
+		t.Errorf("counts %v, %d segments trained for %d trials: want each queued and stored once, each extra training one duplicate", s, n, trials)
+	}
+	t.Logf("coordinator: %v", s)
 }
 
 // A worker finds file data by name under its --data-dir, never at the
@@ -596,15 +749,17 @@ func TestDistributedWorkerTerminated(t *testing.T) {
 }
 
 // bigSweep's checkpoints and weights (200 x 784 float64, 1.3 MB) exceed
-// nats-server's default 1 MB max_payload: they travel as objects.
+// nats-server's default 1 MB max_payload: they travel as objects. Its
+// halving stage's promoted trial resumes from its rung's checkpoint, which
+// the coordinator hands over as an object.
 const bigSweep = `name: big
 seed: 4
 data: {source: embedded}
 model: {hidden: 200}
-training: {batch_size: 300, step_size: 15, cycles: 1, records_per_cycle: 2, eta_max: 0.05, precision: float64}
+training: {batch_size: 300, step_size: 15, cycles: 2, records_per_cycle: 2, eta_max: 0.05, precision: float64}
 search:
   stages:
-    - {name: one, sampler: grid, trials: 1, space: {lambda: {log10: [-4, -3]}}}
+    - {name: one, sampler: sobol, trials: 2, space: {lambda: {log10: [-4, -3]}}, halving: {min_cycles: 1, eta: 2}}
 `
 
 func TestDistributedLargePayloads(t *testing.T) {
@@ -614,15 +769,41 @@ func TestDistributedLargePayloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer nc.Close()
 	if max := nc.MaxPayload(); max > 1<<20 {
 		t.Fatalf("the test server allows %d-byte messages; the test needs the 1 MB default", max)
 	}
-	nc.Close()
+	// Each object's metadata is a message on the bucket's meta subjects.
+	var mu sync.Mutex
+	largest := map[string]uint64{} // "ck", "res": the largest object of each kind
+	_, err = nc.Subscribe("$O.SWEEP_BLOBS.M.>", func(m *nats.Msg) {
+		var info jetstream.ObjectInfo
+		if json.Unmarshal(m.Data, &info) != nil {
+			return
+		}
+		kind := "res"
+		if strings.HasSuffix(info.Name, "/ck") {
+			kind = "ck"
+		}
+		mu.Lock()
+		largest[kind] = max(largest[kind], info.Size)
+		mu.Unlock()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Flush()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(bigSweep))
 	startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
 	mustSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
+	nc.Flush()
+	mu.Lock()
+	defer mu.Unlock()
+	if largest["ck"] <= 1<<20 || largest["res"] <= 1<<20 {
+		t.Errorf("largest checkpoint object %d bytes, result object %d: want both over 1 MB", largest["ck"], largest["res"])
+	}
 }
 
 // tpeDistSweep is a tpe stage (3 startup points, rounds of 2) and a tpe

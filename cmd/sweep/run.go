@@ -116,15 +116,14 @@ type coordination struct {
 	once     sync.Once
 }
 
-// startNATS connects (starting the embedded server first if asked) and
-// returns the coordinator to run the sweep through.
-func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro search.RunOptions, errOut io.Writer, logf func(string, ...any)) (*coordination, error) {
-	co := &coordination{local: local}
+// start connects (starting the embedded server first if asked) and makes
+// the coordinator that co's Execute runs the sweep through.
+func (co *coordination) start(o natsOptions, dbPath string, cfg config.Config, ro search.RunOptions, errOut io.Writer, logf func(string, ...any)) error {
 	conn := o.conn("sweep coordinator", logf)
 	if addr, embedded, _ := distributed.ParseEmbedded(o.url); embedded {
 		e, err := distributed.StartEmbedded(addr, dbPath+".nats", o.token)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		co.embedded = e
 		conn.URL, conn.Token = e.LocalURL, e.Token
@@ -132,12 +131,17 @@ func startNATS(o natsOptions, dbPath string, cfg config.Config, local int, ro se
 	}
 	nc, err := distributed.Connect(conn)
 	if err != nil {
-		co.close()
-		return nil, err
+		return err
 	}
 	co.nc = nc
 	co.coord = distributed.NewCoordinator(nc, cfg, distributed.CoordinatorOptions{AckWait: o.ackWait, CheckpointEvery: ro.CheckpointEvery, Logf: logf}, &co.stats)
-	return co, nil
+	return nil
+}
+
+// Execute implements search.Executor through the coordinator, which
+// start made before the runner runs.
+func (co *coordination) Execute(ctx context.Context, job *search.Job) (*train.Result, error) {
+	return co.coord.Execute(ctx, job)
 }
 
 // attach binds the coordinator to the prepared database and starts the
@@ -238,13 +242,8 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	var co *coordination
 	trainers := 0 // trials trained at once in this process
 	if no.url != "" {
-		logf := func(format string, args ...any) { progress.Warn("nats: " + fmt.Sprintf(format, args...)) }
-		var err error
-		if co, err = startNATS(no, dbPath, cfg, ro.Workers, ro, errOut, logf); err != nil {
-			return err
-		}
-		defer co.close()
-		trainers, ro.Workers, ro.Executor = ro.Workers, 0, co.coord
+		co = &coordination{local: ro.Workers}
+		trainers, ro.Workers, ro.Executor = ro.Workers, 0, co
 	}
 	runner, err := search.NewRunner(ctx, cfg, ro)
 	if err != nil {
@@ -252,6 +251,14 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 	}
 	if co == nil {
 		trainers = runner.Workers()
+	} else {
+		// Only once the data loaded: a config that cannot run leaves no
+		// server store behind.
+		logf := func(format string, args ...any) { progress.Warn("nats: " + fmt.Sprintf(format, args...)) }
+		defer co.close()
+		if err := co.start(no, dbPath, cfg, ro, errOut, logf); err != nil {
+			return err
+		}
 	}
 	setMemoryLimit(max(trainers, 1), maxHidden(cfg), runner.BaseData().Prepared.D)
 	if db == nil {
@@ -293,8 +300,8 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), workersTime)
 	} else if co != nil {
 		s := &co.stats
-		fmt.Fprintf(errOut, "sweep took %.1fs through NATS: %d segments published (%d recognised as duplicates by the server), %d results stored, %d duplicate results dropped, %d redeliveries\n",
-			wall, s.Published.Load(), s.Deduplicated.Load(), s.Results.Load(), s.Duplicates.Load(), s.Redelivered.Load())
+		fmt.Fprintf(errOut, "sweep took %.1fs through NATS: %d segments published (%d found queued, %d with a result waiting), %d results stored, %d duplicate results dropped, %d redeliveries\n",
+			wall, s.Published.Load(), s.Queued.Load(), s.Waiting.Load(), s.Results.Load(), s.Duplicates.Load(), s.Redelivered.Load())
 	}
 	fmt.Fprintln(out)
 	if err := writeRanking(ctx, out, db, reportOptions{top: rankingRows}); err != nil {

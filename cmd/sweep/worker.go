@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -76,6 +77,9 @@ func runWorker(ctx context.Context, opts workerOptions) error {
 	err = distributed.RunWorkers(ctx, nc, distributed.WorkerOptions{
 		Workers: opts.workers, Kernel: kernel, DataDirs: opts.dataDirs, Logf: logger.Printf,
 	}, &stats)
+	if errors.Is(err, distributed.ErrAuth) {
+		return err // it trained nothing
+	}
 	logger.Printf("stopping: %d segments trained (%d resumed from a checkpoint), %d given back", stats.Trained.Load(), stats.Resumed.Load(), stats.Refused.Load())
 	return err
 }

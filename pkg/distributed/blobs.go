@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,9 +44,9 @@ func storedStep(ctx context.Context, obs jetstream.ObjectStore, name string) (in
 // getCheckpoint is the trial's latest checkpoint, or nil if it has none;
 // a checkpoint that does not decode counts as none, so the trial trains
 // from its start rather than never.
-func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial string) (*train.Checkpoint, error) {
-	blob, err := obs.GetBytes(ctx, checkpointObject(key, trial))
-	if errors.Is(err, jetstream.ErrObjectNotFound) {
+func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial string, sh shape) (*train.Checkpoint, error) {
+	blob, err := getBounded(ctx, obs, checkpointObject(key, trial), sh.maxPayload())
+	if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, errProtocol) {
 		return nil, nil
 	}
 	if err != nil {
@@ -56,4 +57,30 @@ func getCheckpoint(ctx context.Context, obs jetstream.ObjectStore, key, trial st
 		return nil, nil
 	}
 	return &ck, nil
+}
+
+// getBounded reads an object of at most limit bytes; a larger one is an
+// errProtocol error and is not read into memory (its size is checked
+// before, and the read is cut after, in case it was replaced meanwhile).
+func getBounded(ctx context.Context, obs jetstream.ObjectStore, name string, limit int64) ([]byte, error) {
+	r, err := obs.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	info, err := r.Info()
+	if err != nil {
+		return nil, err
+	}
+	if info.Size > uint64(limit) {
+		return nil, fmt.Errorf("%w: object %s of %d bytes, at most %d expected", errProtocol, name, info.Size, limit)
+	}
+	blob, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(blob)) > limit {
+		return nil, fmt.Errorf("%w: object %s of more than %d bytes", errProtocol, name, limit)
+	}
+	return blob, nil
 }

@@ -17,6 +17,10 @@ import (
 // security option.
 var ErrOptions = errors.New("distributed: bad option")
 
+// ErrAuth is wrapped by the error of a process whose credentials the
+// server refused.
+var ErrAuth = errors.New("distributed: not authorised")
+
 // ConnOptions say how to reach and authenticate to a NATS server; they
 // pass through to nats.go.
 type ConnOptions struct {
@@ -123,13 +127,19 @@ func redact(u string) string {
 // process uses, and returns the object store. It retries until ctx is done:
 // the server may not be up yet.
 func setup(ctx context.Context, js jetstream.JetStream, logf func(string, ...any)) (jetstream.ObjectStore, error) {
+	nc := js.Conn()
 	for logged := false; ; {
-		obs, err := trySetup(ctx, js)
+		octx, cancel := whileOpen(ctx, nc)
+		obs, err := trySetup(octx, js)
+		cancel()
 		if err == nil {
 			return obs, nil
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if nc.IsClosed() {
+			return nil, closedError(nc)
 		}
 		if !logged && logf != nil {
 			logf("waiting for the NATS server's JetStream (%v)", err)
@@ -143,11 +153,46 @@ func setup(ctx context.Context, js jetstream.JetStream, logf func(string, ...any
 	}
 }
 
+// whileOpen is ctx, cancelled too once nc is closed: nats.go closes a
+// connection whose credentials the server refuses, which no retry mends.
+func whileOpen(ctx context.Context, nc *nats.Conn) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if nc.IsClosed() {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
+}
+
+// closedError says why nc was closed, naming the flags to fix if the
+// server refused the credentials.
+func closedError(nc *nats.Conn) error {
+	if err := nc.LastError(); errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+		return fmt.Errorf("%w: the NATS server refused this client (%v): check --nats-token or --nats-creds", ErrAuth, err)
+	}
+	return fmt.Errorf("distributed: the connection to the NATS server was closed (%v)", nc.LastError())
+}
+
 func trySetup(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	for _, sc := range []jetstream.StreamConfig{
-		{Name: workStream, Subjects: []string{"sweep.work.>"}},
+		// One message per trial subject, and a second refused rather than
+		// dropping the first: a trial is queued once, for as long as it is
+		// queued (a duplicate window would hold only for minutes).
+		{Name: workStream, Subjects: []string{"sweep.work.>"},
+			MaxMsgsPerSubject: 1, Discard: jetstream.DiscardNew, DiscardNewPerSubject: true},
 		{Name: resultsStream, Subjects: []string{"sweep.results.>"}},
 	} {
 		sc.Retention, sc.Storage, sc.Duplicates = jetstream.WorkQueuePolicy, jetstream.FileStorage, 2*time.Minute

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,9 +40,13 @@ const copyEvery = 10 * time.Second
 
 // CoordinatorStats count what a Coordinator saw.
 type CoordinatorStats struct {
-	// Published counts work messages the server accepted, Deduplicated
-	// those it recognised as repeats within its duplicate window.
-	Published, Deduplicated atomic.Int64
+	// Published counts work messages the server accepted, Queued those
+	// it refused because their trial's segment was queued already (a
+	// restarted coordinator's).
+	Published, Queued atomic.Int64
+	// Waiting counts segments not published because their result was
+	// in the results stream already (a restarted coordinator's).
+	Waiting atomic.Int64
 	// Results counts results stored, Duplicates results that arrived for
 	// a trial already stored (acked and dropped), Redelivered results
 	// delivered more than once.
@@ -62,10 +67,13 @@ type Coordinator struct {
 	opts  CoordinatorOptions
 	stats *CoordinatorStats
 
-	mu      sync.Mutex
-	waiters map[string]*waiter
-	cc      jetstream.ConsumeContext
-	sub     *nats.Subscription
+	mu       sync.Mutex
+	waiters  map[string]*waiter
+	closed   bool           // Close was called: results wait for the next coordinator
+	handlers sync.WaitGroup // onResult calls in flight
+	results  jetstream.Stream
+	cc       jetstream.ConsumeContext
+	sub      *nats.Subscription
 }
 
 type waiter struct {
@@ -105,12 +113,15 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 	}
 	var results jetstream.Consumer
 	err = retry(ctx, func(ctx context.Context) error {
+		var err error
+		if c.results, err = c.js.Stream(ctx, resultsStream); err != nil {
+			return err
+		}
 		if _, err := c.js.CreateOrUpdateConsumer(ctx, workStream, workConsumerConfig(c.opts.AckWait)); err != nil {
 			return err
 		}
-		var err error
 		results, err = c.js.CreateOrUpdateConsumer(ctx, resultsStream, jetstream.ConsumerConfig{
-			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key),
+			Durable: "coordinator_" + c.key, FilterSubject: resultsSubject(c.key, "*"),
 			AckPolicy: jetstream.AckExplicitPolicy, AckWait: c.opts.AckWait, MaxDeliver: -1, MaxAckPending: -1,
 		})
 		return err
@@ -131,13 +142,18 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 // Key is the sweep's key on the server (see SweepKey).
 func (c *Coordinator) Key() string { return c.key }
 
-// Close stops reading results and progress; unacked results stay in the
-// stream for the next coordinator.
+// Close stops reading results and progress and waits for the result
+// being handled, which may read the database; unacked results stay in
+// the stream for the next coordinator.
 func (c *Coordinator) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	if c.cc != nil {
 		c.cc.Stop()
 		_ = c.sub.Unsubscribe()
 	}
+	c.handlers.Wait()
 }
 
 func (c *Coordinator) onProgress(m *nats.Msg) {
@@ -158,6 +174,14 @@ func (c *Coordinator) onProgress(m *nats.Msg) {
 }
 
 func (c *Coordinator) onResult(m jetstream.Msg) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return // unacked: it comes again to the next coordinator
+	}
+	c.handlers.Add(1)
+	c.mu.Unlock()
+	defer c.handlers.Done()
 	if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 		c.stats.Redelivered.Add(1)
 	}
@@ -221,10 +245,6 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 	if id := config.TrialID(enc); id != t.ID {
 		return nil, fmt.Errorf("distributed: trial %s encodes to id %s", t.ID, id)
 	}
-	meta, err := c.db.Trial(t.ID)
-	if err != nil {
-		return nil, err
-	}
 	from := 0
 	if ck := job.Options.Resume; ck != nil {
 		from = ck.Step
@@ -257,14 +277,19 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 	if err != nil {
 		return nil, fmt.Errorf("distributed: %w", err)
 	}
-	// The id repeats for the same trial, attempt and start, so that a
-	// restarted coordinator's segment is the one already queued.
-	msgID := fmt.Sprintf("%s.%s.%d.%d", c.key, t.ID, meta.Attempts, from)
-	if err := c.publish(ctx, body, msgID); err != nil {
-		return nil, err
+	// A trial has one subject, which holds at most one message: while
+	// its segment is queued or in training, publishing it again (a
+	// restarted coordinator) is refused, however long ago it was queued.
+	// A result not yet delivered (a restarted coordinator's) comes to
+	// the waiter: its segment needs no training.
+	if !c.resultWaiting(ctx, t.ID) {
+		if _, err := c.publish(ctx, t.ID, body); err != nil {
+			return nil, err
+		}
 	}
 	job.Ran = store.Segment{From: from}
 	lastCk, copied := from, time.Now()
+	var again <-chan time.Time // republishing a segment whose result was dropped
 	for {
 		select {
 		case <-ctx.Done():
@@ -278,7 +303,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			case p.Record != nil && job.Options.OnRecord != nil:
 				job.Options.OnRecord(*p.Record)
 			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery:
-				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID)
+				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID, shapeOf(t))
 				if err != nil || ck == nil || ck.Step <= lastCk {
 					continue // a later notice or the result will do
 				}
@@ -290,36 +315,74 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		case m := <-w.results:
 			res, terr, ok := c.readResult(ctx, m, job)
 			if !ok {
-				// Its object is gone: train the segment again.
+				// Its object is gone or unusable: train the segment
+				// again, once its work message is acked.
 				_ = m.Term()
-				if err := c.publish(ctx, body, fmt.Sprintf("%s.%d", msgID, time.Now().UnixNano())); err != nil {
-					return nil, err
-				}
+				again = time.After(0)
 				continue
 			}
 			return res, terr
+		case <-again:
+			// The work message of the result dropped is acked just
+			// after its result is published: until then the trial's
+			// subject is full. Another delivery of it may be training,
+			// and its result ends the wait.
+			queued, err := c.publish(ctx, t.ID, body)
+			if err != nil {
+				return nil, err
+			}
+			again = nil
+			if queued {
+				again = time.After(time.Second)
+			}
 		}
 	}
 }
 
-// publish puts a work message on the queue, waiting for the server.
-func (c *Coordinator) publish(ctx context.Context, body []byte, msgID string) error {
-	return retry(ctx, func(ctx context.Context) error {
-		ack, err := c.js.Publish(ctx, workSubject(c.key), body, jetstream.WithMsgID(msgID))
+// resultWaiting reports whether the results stream holds a result of
+// trial; it answers no if the server does not say.
+func (c *Coordinator) resultWaiting(ctx context.Context, trial string) bool {
+	var found bool
+	_ = retry(ctx, func(ctx context.Context) error {
+		_, err := c.results.GetLastMsgForSubject(ctx, resultsSubject(c.key, trial))
+		found = err == nil
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return nil
+		}
+		return err
+	})
+	if found {
+		c.stats.Waiting.Add(1)
+	}
+	return found
+}
+
+// publish puts trial's work message on the queue, waiting for the
+// server. queued reports that the trial has a message on the queue
+// already (queued or in training), which the server keeps instead.
+func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (queued bool, err error) {
+	err = retry(ctx, func(ctx context.Context) error {
+		_, err := c.js.Publish(ctx, workSubject(c.key, trial), body)
+		var api *jetstream.APIError
+		if errors.As(err, &api) && api.ErrorCode == jetstream.ErrorCode(codeStoreFailed) && strings.Contains(api.Description, "per subject") {
+			queued = true
+			c.stats.Queued.Add(1)
+			return nil
+		}
 		if err != nil {
 			return err
 		}
+		queued = false
 		c.stats.Published.Add(1)
-		if ack.Duplicate {
-			c.stats.Deduplicated.Add(1)
-		}
 		return nil
 	})
+	return queued, err
 }
 
 // readResult turns a result message into what train.Train would have
 // returned, and sets job.Stored to ack it after the commit. ok is false if
-// its object cannot be read.
+// its object cannot be read or does not fit the trial (logged): the
+// caller terminates it and trains the segment again.
 func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *search.Job) (res *train.Result, terr error, ok bool) {
 	var r resultMsg
 	_ = json.Unmarshal(m.Data(), &r) // onResult checked it
@@ -338,10 +401,13 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 		return nil, errors.New(r.Error), true
 	}
 	var blob []byte
+	sh := shapeOf(job.Trial)
 	err := retry(ctx, func(ctx context.Context) error {
 		var err error
-		blob, err = c.obs.GetBytes(ctx, r.Object)
-		if errors.Is(err, jetstream.ErrObjectNotFound) {
+		blob, err = getBounded(ctx, c.obs, r.Object, sh.maxPayload())
+		if errors.Is(err, jetstream.ErrObjectNotFound) || errors.Is(err, errProtocol) {
+			blob = nil
+			c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, err)
 			return nil
 		}
 		return err
@@ -349,21 +415,20 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 	if err != nil {
 		return nil, err, true // ctx is done: the runner keeps the trial pending
 	}
-	var p resultPayload
-	if blob == nil || decodeGob(blob, &p) != nil {
+	if blob == nil {
 		job.Stored = nil
 		return nil, nil, false
 	}
-	switch r.Status {
-	case statusDone:
-		if p.Result == nil {
-			job.Stored = nil
-			return nil, nil, false
-		}
-		return p.Result, nil, true
-	case statusDiverged:
-		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History}, true
+	res, terr, bad := decodeResult(r.Status, blob, sh)
+	if bad != nil {
+		c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, bad)
+		job.Stored = nil
+		return nil, nil, false
 	}
-	job.Stored = nil
-	return nil, nil, false
+	return res, terr, true
+}
+
+func shapeOf(t *search.PlannedTrial) shape {
+	p := t.Data.Prepared
+	return shape{cfg: t.Config, d: p.D, k: p.K, nTrn: p.NTrain()}
 }

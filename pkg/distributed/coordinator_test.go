@@ -55,8 +55,15 @@ func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store
 	if err := r.Run(ctx, db); err != nil {
 		t.Fatal(err)
 	}
+	return sweepResults(t, db, ro.Executor != nil)
+}
+
+// sweepResults are db's trials' results as text; remote says that each
+// must name the worker of its first segment.
+func sweepResults(t *testing.T, db *store.DB, remote bool) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	err = db.ForEachTrial(func(tr store.Trial) error {
+	err := db.ForEachTrial(func(tr store.Trial) error {
 		h, err := db.History(tr.ID)
 		if err != nil {
 			return err
@@ -67,7 +74,7 @@ func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store
 			return err
 		}
 		out[tr.ID] = fmt.Sprintf("%s %d %s %v %+v", tr.Status, tr.CyclesTrained, final, h, w)
-		if ro.Executor != nil && (len(tr.Segments) == 0 || tr.Segments[0].Worker == "") {
+		if remote && (len(tr.Segments) == 0 || tr.Segments[0].Worker == "") {
 			t.Errorf("trial %s: segments %+v name no worker", tr.ID, tr.Segments)
 		}
 		return nil
@@ -78,12 +85,27 @@ func runSweep(t *testing.T, dir string, ro search.RunOptions, attach func(*store
 	return out
 }
 
+var (
+	localOnce sync.Once
+	local     map[string]string
+)
+
+// localResults are testSweep's results from a local run, the reference of
+// every test here; computed once, since under -race it is slow.
+func localResults(t *testing.T) map[string]string {
+	localOnce.Do(func() { local = runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil) })
+	if local == nil {
+		t.Fatal("the local reference run failed")
+	}
+	return local
+}
+
 // A Runner whose Executor is a Coordinator, with workers in the same
 // process (generic kernels), stores what a local Runner stores: the
 // executor seam and the wire carry every bit, halving rungs included. Run
 // under -race in CI, it checks the coordinator's and workers' goroutines.
 func TestCoordinatorMatchesLocal(t *testing.T) {
-	want := runSweep(t, t.TempDir(), search.RunOptions{Workers: 2}, nil)
+	want := localResults(t)
 
 	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
 	if err != nil {

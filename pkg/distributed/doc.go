@@ -6,10 +6,12 @@
 //
 // # Streams, subjects and objects
 //
-//	SWEEP_WORK     sweep.work.<key>       work queue; one durable pull consumer "workers"
-//	                                       shared by every worker of every sweep
-//	SWEEP_RESULTS  sweep.results.<key>    work queue; one durable consumer per sweep,
-//	                                       "coordinator_<key>", read by its coordinator
+//	SWEEP_WORK     sweep.work.<key>.<trial>     work queue, one message per subject;
+//	                                             one durable pull consumer "workers"
+//	                                             shared by every worker of every sweep
+//	SWEEP_RESULTS  sweep.results.<key>.<trial>  work queue; one durable consumer per
+//	                                             sweep, "coordinator_<key>", read by
+//	                                             its coordinator
 //	sweep.progress.<key>.<trial>          core NATS: records and checkpoint notices
 //	object store SWEEP_BLOBS               <key>/<trial>/ck   the trial's latest checkpoint
 //	                                       <key>/<trial>/res/<worker>-<n>  a result
@@ -28,10 +30,11 @@
 // wait and resumes from the trial's latest checkpoint object. A result
 // that arrives twice (two deliveries of one segment, or a coordinator that
 // died between its commit and its ack) finds its trial final in bbolt and
-// is acked and dropped. Work messages carry a Nats-Msg-Id, so that a
-// restarted coordinator does not queue a segment twice within the stream's
-// duplicate window; past it, the duplicate is trained again and stored
-// once.
+// is acked and dropped. Each trial has its own work subject, which the
+// work stream lets hold one message (a second is refused, not queued), and
+// its own results subject: a restarted coordinator finds a segment still
+// queued or in training, or its result waiting, and queues it no second
+// time, however long ago it was queued.
 //
 // Arrows point one way: cmd/sweep uses this package, which uses search,
 // store, train, data and config, none of which know about it.

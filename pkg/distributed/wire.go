@@ -19,8 +19,9 @@ import (
 
 // wireVersion is the version of the messages below; a worker gives a
 // segment of another version back (a newer coordinator's, for a newer
-// worker) and terminates malformed ones.
-const wireVersion = 1
+// worker) and terminates malformed ones. Version 2 publishes each trial's
+// segments and results on subjects of their own.
+const wireVersion = 2
 
 const (
 	workStream    = "SWEEP_WORK"
@@ -35,16 +36,23 @@ const (
 	maxMessage = 1 << 20
 )
 
-// ErrProtocol is wrapped by every error about a malformed message, and
-// errOtherVersion by those about a message of another wire version.
+// errProtocol is wrapped by every error about a malformed message, and
+// errOtherVersion by those about a message of another version.
 var (
-	ErrProtocol     = errors.New("distributed: malformed message")
+	errProtocol     = errors.New("distributed: malformed message")
 	errOtherVersion = errors.New("another version")
 )
 
-func workSubject(key string) string     { return "sweep.work." + key }
-func resultsSubject(key string) string  { return "sweep.results." + key }
-func progressSubject(key string) string { return "sweep.progress." + key }
+// A trial's work subject holds at most its one segment; codeStoreFailed
+// is the server's error code when a publish would exceed that.
+func workSubject(key, trial string) string { return "sweep.work." + key + "." + trial }
+
+const codeStoreFailed = 10077
+
+// A result's subject names its trial, so that a coordinator can see a
+// result waiting for it before it queues the trial's segment again.
+func resultsSubject(key, trial string) string { return "sweep.results." + key + "." + trial }
+func progressSubject(key string) string       { return "sweep.progress." + key }
 
 func checkpointObject(key, trial string) string { return key + "/" + trial + "/ck" }
 
@@ -110,36 +118,64 @@ type segmentMsg struct {
 func decodeSegment(b []byte) (segmentMsg, config.Trial, error) {
 	var m segmentMsg
 	if len(b) > maxMessage {
-		return m, config.Trial{}, fmt.Errorf("%w: work message of %d bytes", ErrProtocol, len(b))
+		return m, config.Trial{}, fmt.Errorf("%w: work message of %d bytes", errProtocol, len(b))
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", ErrProtocol, err)
+		return m, config.Trial{}, fmt.Errorf("%w: work message: %w", errProtocol, err)
 	}
 	if m.Version != wireVersion {
-		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", ErrProtocol, errOtherVersion, m.Version, wireVersion)
+		return m, config.Trial{}, fmt.Errorf("%w: %w: work message of version %d, this worker reads version %d", errProtocol, errOtherVersion, m.Version, wireVersion)
 	}
 	if m.CheckpointEvery < 0 {
-		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", ErrProtocol, m.CheckpointEvery)
+		return m, config.Trial{}, fmt.Errorf("%w: work message: checkpoint_every %d", errProtocol, m.CheckpointEvery)
 	}
 	// Names only: a worker looks them up under its own --data-dir and
 	// never opens a path a message gives.
 	names := append([]string{m.Data.Dir}, m.Data.Train...)
 	for _, n := range append(append(names, m.Data.Test...), m.Data.ValFiles...) {
 		if n != "" && (n != filepath.Base(n) || n == "." || n == ".." || strings.ContainsAny(n, `/\`)) {
-			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", ErrProtocol, m.Trial, n)
+			return m, config.Trial{}, fmt.Errorf("%w: trial %s: data name %q is not a plain file name", errProtocol, m.Trial, n)
 		}
+	}
+	if v := trialEncoding(m.Encoded); v != config.TrialEncoding {
+		return m, config.Trial{}, fmt.Errorf("%w: %w: trial %s of encoding version %d, this worker reads version %d", errProtocol, errOtherVersion, m.Trial, v, config.TrialEncoding)
 	}
 	t, err := config.DecodeTrial([]byte(m.Encoded))
 	if err != nil {
-		return m, t, fmt.Errorf("%w: trial %s: %w", ErrProtocol, m.Trial, err)
+		return m, t, fmt.Errorf("%w: trial %s: %w", errProtocol, m.Trial, err)
 	}
 	if id := config.TrialID([]byte(m.Encoded)); id != m.Trial {
-		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", ErrProtocol, m.Trial, id)
+		return m, t, fmt.Errorf("%w: trial %s: its encoding hashes to %s", errProtocol, m.Trial, id)
+	}
+	// Another numerics version trains other bits: the trial is not this
+	// worker's to train, though a worker of that version may.
+	if t.Numerics != train.AlgorithmVersion {
+		return m, t, fmt.Errorf("%w: %w: trial %s of numerics version %d, this worker trains version %d", errProtocol, errOtherVersion, m.Trial, t.Numerics, train.AlgorithmVersion)
 	}
 	if t.Data != m.Data.Fingerprint {
-		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", ErrProtocol, m.Trial, t.Data, m.Data.Fingerprint)
+		return m, t, fmt.Errorf("%w: trial %s: its data fingerprint %s differs from the data reference's %s", errProtocol, m.Trial, t.Data, m.Data.Fingerprint)
 	}
 	return m, t, nil
+}
+
+// trialEncoding is the encoding version of an encoded trial: version 1
+// has no "encoding" key, later ones say their number there (see
+// config.TrialEncoding). Anything else counts as version 1, whose decoder
+// then rejects it as malformed rather than as another version's.
+func trialEncoding(enc string) int {
+	var v struct {
+		Encoding int `json:"encoding"`
+	}
+	if json.Unmarshal([]byte(enc), &v) != nil || v.Encoding < 1 {
+		return 1
+	}
+	return v.Encoding
+}
+
+// versionKey names the versions of a segment, so that a worker logs each
+// combination it cannot train once.
+func versionKey(seg segmentMsg, tr config.Trial) string {
+	return fmt.Sprintf("wire %d, encoding %d, numerics %d", seg.Version, trialEncoding(seg.Encoded), tr.Numerics)
 }
 
 // ran is where a segment trains: it becomes the trial's store.Segment.
@@ -199,7 +235,7 @@ func encodeGob(v any) ([]byte, error) {
 
 func decodeGob(b []byte, v any) error {
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrProtocol, err)
+		return fmt.Errorf("%w: %w", errProtocol, err)
 	}
 	return nil
 }

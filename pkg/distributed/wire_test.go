@@ -26,6 +26,28 @@ func validSegment(t testing.TB) []byte {
 	return b
 }
 
+// otherTrial is a work message of a trial of numerics version numerics,
+// with extra spliced in at the start of its encoding, whose id is the
+// hash of what it carries.
+func otherTrial(t testing.TB, numerics int, extra string) []byte {
+	t.Helper()
+	enc, err := config.EncodeTrial(config.Trial{Settings: train.DefaultConfig(), Data: "fp", Numerics: numerics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc = append([]byte("{"+extra), enc[1:]...)
+	b, err := json.Marshal(segmentMsg{Version: wireVersion, Sweep: "k", Name: "n", Trial: config.TrialID(enc),
+		Encoded: string(enc), Data: dataRef{Source: "embedded", Fingerprint: "fp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// otherVersion are the cases of TestDecodeSegment that a worker of
+// another version may train: given back, never terminated.
+var otherVersion = map[string]bool{"other version": true, "other numerics": true, "older numerics": true, "other encoding": true}
+
 func TestDecodeSegment(t *testing.T) {
 	good := validSegment(t)
 	if _, _, err := decodeSegment(good); err != nil {
@@ -42,7 +64,7 @@ func TestDecodeSegment(t *testing.T) {
 	}
 	for name, b := range map[string][]byte{
 		"not json":         []byte("{"),
-		"other version":    edit(func(m *segmentMsg) { m.Version = 2 }),
+		"other version":    edit(func(m *segmentMsg) { m.Version = wireVersion + 1 }),
 		"wrong id":         edit(func(m *segmentMsg) { m.Trial = "000000000000000000000000" }),
 		"other data":       edit(func(m *segmentMsg) { m.Data.Fingerprint = "other" }),
 		"not canonical":    edit(func(m *segmentMsg) { m.Encoded = m.Encoded[:len(m.Encoded)-1] + " }" }),
@@ -54,12 +76,17 @@ func TestDecodeSegment(t *testing.T) {
 		"path as file":     edit(func(m *segmentMsg) { m.Data.Train = []string{"/etc/passwd"} }),
 		"backslash file":   edit(func(m *segmentMsg) { m.Data.Test = []string{`..\x`} }),
 		"unknown settings": edit(func(m *segmentMsg) { m.Encoded = `{"algorithm_version":1,"data":"fp","training":{"x":1}}` }),
+		"other numerics":   otherTrial(t, train.AlgorithmVersion+1, ""),
+		"older numerics":   otherTrial(t, train.AlgorithmVersion-1, ""),
+		"other encoding":   otherTrial(t, train.AlgorithmVersion, `"encoding":2,`),
+		"encoding zero":    otherTrial(t, train.AlgorithmVersion, `"encoding":0,`),
+		"encoding string":  otherTrial(t, train.AlgorithmVersion, `"encoding":"2",`),
 	} {
 		_, _, err := decodeSegment(b)
-		if !errors.Is(err, ErrProtocol) {
-			t.Errorf("%s: error %v, want ErrProtocol", name, err)
+		if !errors.Is(err, errProtocol) {
+			t.Errorf("%s: error %v, want errProtocol", name, err)
 		}
-		if errors.Is(err, errOtherVersion) != (name == "other version") {
+		if errors.Is(err, errOtherVersion) != otherVersion[name] {
 			t.Errorf("%s: error %v: only another version may be given back rather than terminated", name, err)
 		}
 	}
@@ -69,7 +96,9 @@ func TestDecodeSegment(t *testing.T) {
 // exactly the trial its encoding hashes to and only plain file names.
 func FuzzDecodeSegment(f *testing.F) {
 	f.Add(validSegment(f))
-	f.Add([]byte(`{"v":1,"trial":"x","encoded":"{}"}`))
+	f.Add([]byte(`{"v":2,"trial":"x","encoded":"{}"}`))
+	f.Add(otherTrial(f, train.AlgorithmVersion+1, ""))
+	f.Add(otherTrial(f, train.AlgorithmVersion, `"encoding":2,`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, tr, err := decodeSegment(b)
 		if err != nil {
@@ -79,6 +108,9 @@ func FuzzDecodeSegment(f *testing.F) {
 			if n != filepath.Base(n) && n != "" || n == ".." {
 				t.Fatalf("accepted %q with the data name %q, a path", b, n)
 			}
+		}
+		if tr.Numerics != train.AlgorithmVersion || trialEncoding(m.Encoded) != config.TrialEncoding {
+			t.Fatalf("accepted %q: numerics version %d, encoding version %d", b, tr.Numerics, trialEncoding(m.Encoded))
 		}
 		enc, err := config.EncodeTrial(tr)
 		if err != nil || config.TrialID(enc) != m.Trial || tr.Data != m.Data.Fingerprint {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,9 +33,6 @@ type WorkerOptions struct {
 	// Data are data sets already loaded, by fingerprint (a coordinator's
 	// own workers share its data).
 	Data map[string]*search.Data
-	// Host and Name name this process's workers in status and segments:
-	// worker i is Name-i. Defaults: the host name, and host-pid.
-	Host, Name string
 	// Logf receives one line per event worth a log line.
 	Logf func(format string, args ...any)
 }
@@ -73,12 +71,9 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 		return err
 	}
 	opts.Kernel = kernel
-	if opts.Host == "" {
-		opts.Host, _ = os.Hostname()
-	}
-	if opts.Name == "" {
-		opts.Name = fmt.Sprintf("%s-%d", opts.Host, os.Getpid())
-	}
+	// Worker i of this process is host-pid-i in status and segments.
+	host, _ := os.Hostname()
+	prefix := fmt.Sprintf("%s-%d", host, os.Getpid())
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
 	}
@@ -93,13 +88,13 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 	if err != nil {
 		return err
 	}
-	w := &worker{nc: nc, js: js, obs: obs, opts: opts, stats: stats, data: newDataCache(opts)}
+	w := &worker{nc: nc, js: js, obs: obs, opts: opts, host: host, stats: stats, data: newDataCache(opts)}
 	var wg sync.WaitGroup
 	for i := range opts.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w.loop(ctx, fmt.Sprintf("%s-%d", opts.Name, i+1))
+			w.loop(ctx, fmt.Sprintf("%s-%d", prefix, i+1))
 		}()
 	}
 	wg.Wait()
@@ -111,6 +106,7 @@ type worker struct {
 	js    jetstream.JetStream
 	obs   jetstream.ObjectStore
 	opts  WorkerOptions
+	host  string
 	stats *WorkerStats
 	data  *dataCache
 	seq   atomic.Int64 // result objects' numbers
@@ -173,15 +169,14 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	seg, tr, err := decodeSegment(msg.Data())
 	if errors.Is(err, errOtherVersion) {
 		w.stats.Refused.Add(1)
-		if w.data.firstFailure(fmt.Sprintf("version %d", seg.Version)) {
-			w.opts.Logf("%s: %v; giving such segments back for other workers (upgrade this one)", name, err)
+		if w.data.firstFailure(versionKey(seg, tr)) {
+			w.opts.Logf("%s: %v; giving such segments back for workers of that version", name, err)
 		}
 		_ = msg.NakWithDelay(refusedDelay)
 		return
 	}
 	if err != nil {
-		w.opts.Logf("%s: refusing a work message: %v", name, err)
-		_ = msg.Term()
+		w.refuse(ctx, msg, name, err)
 		return
 	}
 	ds, err := w.data.get(ctx, seg.Data)
@@ -201,14 +196,14 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	var resume *train.Checkpoint
 	_ = retry(ctx, func(c context.Context) error {
 		var err error
-		resume, err = getCheckpoint(c, w.obs, seg.Sweep, seg.Trial)
+		resume, err = getCheckpoint(c, w.obs, seg.Sweep, seg.Trial, shape{cfg: tr.Settings, d: ds.Prepared.D, k: ds.Prepared.K, nTrn: ds.Prepared.NTrain()})
 		return err
 	})
 	if ctx.Err() != nil {
 		_ = msg.Nak()
 		return
 	}
-	r := ran{Worker: name, Host: w.opts.Host, Kernel: w.opts.Kernel}
+	r := ran{Worker: name, Host: w.host, Kernel: w.opts.Kernel}
 	if resume != nil {
 		r.From = resume.Step
 		w.stats.Resumed.Add(1)
@@ -219,7 +214,8 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	}
 	w.opts.Logf("%s: trial %s of sweep %q from step %d (delivery %d)", name, seg.Trial, seg.Name, r.From, delivery)
 
-	stop := w.keepAlive(msg, cons)
+	every := ackEvery(ctx, cons)
+	stop := w.keepAlive(msg, every)
 	progress := progressSubject(seg.Sweep) + "." + seg.Trial
 	notify := func(p progressMsg) {
 		if b, err := encodeGob(p); err == nil {
@@ -277,14 +273,14 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	// The result's object, then its message (deduplicated by the object's
 	// name if a retry repeats it), then the work message's ack: a worker
 	// killed between any two leaves its segment to be delivered again.
-	stop = w.keepAlive(msg, cons)
+	stop = w.keepAlive(msg, every)
 	err = retry(ctx, func(c context.Context) error {
 		if blob != nil {
 			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
 				return err
 			}
 		}
-		_, err := w.js.Publish(c, resultsSubject(seg.Sweep), body, jetstream.WithMsgID(out.Object))
+		_, err := w.js.Publish(c, resultsSubject(seg.Sweep, seg.Trial), body, jetstream.WithMsgID(out.Object))
 		return err
 	})
 	stop()
@@ -301,13 +297,52 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	w.opts.Logf("%s: trial %s %s", name, seg.Trial, out.Status)
 }
 
-// keepAlive sends in-progress acks for msg every third of the ack wait
-// until the returned function is called.
-func (w *worker) keepAlive(msg jetstream.Msg, cons jetstream.Consumer) (stop func()) {
-	every := DefaultAckWait / 3
-	if info := cons.CachedInfo(); info != nil && info.Config.AckWait > 0 {
-		every = info.Config.AckWait / 3
+// ackEvery is how often to send in-progress acks: a third of the work
+// consumer's ack wait, asked of the server for each segment, since a
+// coordinator started after this worker may have shortened it. If the
+// server does not answer, the last known ack wait.
+func ackEvery(ctx context.Context, cons jetstream.Consumer) time.Duration {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	info, err := cons.Info(ctx)
+	if err != nil {
+		info = cons.CachedInfo()
 	}
+	if info != nil && info.Config.AckWait > 0 {
+		return info.Config.AckWait / 3
+	}
+	return DefaultAckWait / 3
+}
+
+// refuse answers a malformed work message (one no version of the worker
+// would train) with a failed result, so that its coordinator records the
+// trial failed rather than waiting for it for ever; the subject, which the
+// coordinator chose, names the sweep and trial. A message on no trial's
+// subject is terminated.
+func (w *worker) refuse(ctx context.Context, msg jetstream.Msg, name string, err error) {
+	w.opts.Logf("%s: refusing a work message: %v", name, err)
+	parts := strings.Split(msg.Subject(), ".")
+	if len(parts) != 4 || parts[0]+"."+parts[1] != "sweep.work" {
+		_ = msg.Term()
+		return
+	}
+	key, trial := parts[2], parts[3]
+	body, _ := json.Marshal(resultMsg{Version: wireVersion, Trial: trial, Ran: ran{Worker: name, Host: w.host, Kernel: w.opts.Kernel},
+		Status: statusFailed, Error: fmt.Sprintf("a worker could not read the trial's work message: %v", err)})
+	perr := retry(ctx, func(c context.Context) error {
+		_, err := w.js.Publish(c, resultsSubject(key, trial), body)
+		return err
+	})
+	if perr != nil {
+		_ = msg.Nak() // stopped: another worker answers it
+		return
+	}
+	_ = msg.Term()
+}
+
+// keepAlive sends in-progress acks for msg every period until the
+// returned function is called.
+func (w *worker) keepAlive(msg jetstream.Msg, every time.Duration) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

@@ -68,16 +68,18 @@ func hostname() string {
 }
 
 // addSegment records that seg trained up to update to: it extends the
-// last segment when that is the same stretch (same worker, same start),
-// else appends one.
+// segment of the same stretch (same worker, same start) wherever it is in
+// the list, since two deliveries of one segment may report in turn, else
+// appends one.
 func addSegment(segs []store.Segment, seg store.Segment, to int) []store.Segment {
 	seg.To = to
-	if n := len(segs); n > 0 {
-		last := segs[n-1]
-		if last.Worker == seg.Worker && last.Host == seg.Host && last.From == seg.From {
-			out := append([]store.Segment(nil), segs[:n-1]...)
-			return append(out, seg)
+	out := append([]store.Segment(nil), segs...)
+	for i, s := range out {
+		if s.Worker == seg.Worker && s.Host == seg.Host && s.From == seg.From {
+			seg.To = max(s.To, to)
+			out[i] = seg
+			return out
 		}
 	}
-	return append(append([]store.Segment(nil), segs...), seg)
+	return append(out, seg)
 }
