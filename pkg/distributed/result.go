@@ -2,6 +2,7 @@ package distributed
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -47,6 +48,8 @@ func decodeResult(status string, blob []byte, s shape) (res *train.Result, terr 
 			return nil, nil, fmt.Errorf("%w: a done result without its result", errProtocol)
 		case len(r.History) == 0 || int64(len(r.History)) > 1+int64(s.cfg.Cycles)*int64(s.cfg.RecordsPerCycle):
 			return nil, nil, fmt.Errorf("%w: a result of %d history records", errProtocol, len(r.History))
+		case !seconds(r.Seconds):
+			return nil, nil, fmt.Errorf("%w: a result of %v training seconds", errProtocol, r.Seconds)
 		case r.Steps != total || r.History[len(r.History)-1].Step != total:
 			return nil, nil, fmt.Errorf("%w: a result of %d steps ending at step %d, the trial has %d", errProtocol, r.Steps, r.History[len(r.History)-1].Step, total)
 		}
@@ -57,10 +60,14 @@ func decodeResult(status string, blob []byte, s shape) (res *train.Result, terr 
 		}
 		return r, nil, nil
 	case statusDiverged:
-		if p.DivergedStep < 0 || p.DivergedStep > total || int64(len(p.History)) > 1+int64(s.cfg.Cycles)*int64(s.cfg.RecordsPerCycle) {
-			return nil, nil, fmt.Errorf("%w: diverged at step %d with %d records, the trial has %d steps", errProtocol, p.DivergedStep, len(p.History), total)
+		if p.DivergedStep < 0 || p.DivergedStep > total || int64(len(p.History)) > 1+int64(s.cfg.Cycles)*int64(s.cfg.RecordsPerCycle) || !seconds(p.DivergedSeconds) {
+			return nil, nil, fmt.Errorf("%w: diverged at step %d with %d records after %v seconds, the trial has %d steps", errProtocol, p.DivergedStep, len(p.History), p.DivergedSeconds, total)
 		}
-		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History}, nil
+		return nil, &train.DivergedError{Step: p.DivergedStep, History: p.History, Seconds: p.DivergedSeconds}, nil
 	}
 	return nil, nil, fmt.Errorf("%w: result status %q", errProtocol, status)
 }
+
+// seconds reports whether x can be a training time: the store's JSON has
+// no NaN or infinity.
+func seconds(x float64) bool { return x >= 0 && !math.IsInf(x, 1) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +79,9 @@ func TestDecodeResult(t *testing.T) {
 		{"too large", statusDone, make([]byte, s.maxPayload()+1)},
 		{"diverged late", statusDiverged, gobOf(t, resultPayload{DivergedStep: 21})},
 		{"diverged early", statusDiverged, gobOf(t, resultPayload{DivergedStep: -1})},
+		{"NaN seconds", statusDone, edit(func(r *train.Result) { r.Seconds = math.NaN() })},
+		{"negative seconds", statusDone, edit(func(r *train.Result) { r.Seconds = -1 })},
+		{"diverged after infinite seconds", statusDiverged, gobOf(t, resultPayload{DivergedStep: 3, DivergedSeconds: math.Inf(1)})},
 		{"unknown status", "finished", gobOf(t, resultPayload{Result: goodResult(s)})},
 	} {
 		res, terr, bad := decodeResult(tc.status, tc.blob, s)

@@ -209,9 +209,10 @@ type resultMsg struct {
 
 // resultPayload is a result object: what train.Train returned.
 type resultPayload struct {
-	Result       *train.Result // done
-	DivergedStep int           // diverged
-	History      []train.Record
+	Result          *train.Result // done
+	DivergedStep    int           // diverged
+	DivergedSeconds float64       // diverged: its training seconds
+	History         []train.Record
 }
 
 // progressMsg is a progress notice: a history record, that the trial's

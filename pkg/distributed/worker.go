@@ -260,7 +260,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	case terr == nil:
 		out.Status, payload.Result = statusDone, res
 	case errors.As(terr, &div):
-		out.Status, out.Error, payload.DivergedStep, payload.History = statusDiverged, terr.Error(), div.Step, div.History
+		out.Status, out.Error, payload.DivergedStep, payload.History, payload.DivergedSeconds = statusDiverged, terr.Error(), div.Step, div.History, div.Seconds
 	default:
 		out.Status, out.Error = statusFailed, terr.Error()
 	}

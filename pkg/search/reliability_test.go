@@ -319,8 +319,9 @@ func TestExtremeHyperparameters(t *testing.T) {
 				}
 			}
 		case store.Diverged:
-			if tr.DivergedStep < 0 || tr.Error == "" {
-				t.Errorf("diverged trial %v: step %d, error %q", key, tr.DivergedStep, tr.Error)
+			// Its seconds count the training until it diverged.
+			if tr.DivergedStep < 0 || tr.Error == "" || (tr.DivergedStep > 0 && tr.Seconds <= 0) {
+				t.Errorf("diverged trial %v: step %d, error %q, %v seconds", key, tr.DivergedStep, tr.Error, tr.Seconds)
 			}
 		default:
 			t.Errorf("trial %v is %s (%s), want done or diverged", key, tr.Status, tr.Error)

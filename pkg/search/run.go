@@ -514,6 +514,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	case errors.As(err, &div):
 		// No final metrics: the accuracy of a network of NaNs means nothing.
 		meta.Status, meta.DivergedStep, meta.Error = store.Diverged, div.Step, err.Error()
+		meta.Seconds = div.Seconds
 		meta.CyclesTrained = cyclesAt(t.Config, t.Data.Prepared.NTrain(), div.Step)
 		meta.Segments = addSegment(meta.Segments, job.Ran, div.Step)
 		history = div.History

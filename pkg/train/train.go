@@ -87,6 +87,9 @@ var ErrDiverged = errors.New("training diverged")
 type DivergedError struct {
 	Step    int
 	History []Record
+	// Seconds is the training time until the divergence, as
+	// Result.Seconds counts it.
+	Seconds float64
 }
 
 func (e *DivergedError) Error() string {
@@ -243,7 +246,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 				opts.OnRecord(rec)
 			}
 			if !finite(rec.TrainCost) || !finite(rec.ValCost) {
-				return nil, &DivergedError{Step: t, History: history}
+				return nil, &DivergedError{Step: t, History: history, Seconds: priorSeconds + time.Since(start).Seconds()}
 			}
 		}
 		if t == tr.total {
@@ -263,7 +266,7 @@ func run[T kernel.Float](ctx context.Context, ks kernel.Set, cfg Config, ds *Dat
 			return nil, err
 		}
 		if !tr.step(t) {
-			return nil, &DivergedError{Step: t, History: history}
+			return nil, &DivergedError{Step: t, History: history, Seconds: priorSeconds + time.Since(start).Seconds()}
 		}
 		t++
 	}
