@@ -25,6 +25,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
 	"github.com/sweep-ml/sweep/pkg/train"
 )
@@ -843,5 +844,26 @@ func TestDistributedTPE(t *testing.T) {
 	for _, w := range workers {
 		w.cmd.Process.Signal(syscall.SIGTERM)
 		w.wait(t, 10*time.Second)
+	}
+}
+
+// The join line the coordinator prints names the data directories a worker
+// on this machine needs; the embedded set needs none.
+func TestJoinLineNamesDataDirs(t *testing.T) {
+	dir := t.TempDir()
+	for name, b := range idxFiles() {
+		writeFile(t, filepath.Join(dir, "my data", name), b)
+	}
+	for _, c := range []struct{ yaml, want string }{
+		{tinySweep, ""},
+		{strings.Replace(tinySweep, "{source: embedded}", `{source: idx, dir: "my data"}`, 1), " --data-dir " + strconv.Quote(filepath.Join(dir, "my data"))},
+	} {
+		cfg, err := config.Parse(strings.NewReader(c.yaml), config.ParseOptions{File: "c.yaml", BaseDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := dataDirFlags(cfg); got != c.want {
+			t.Errorf("dataDirFlags = %q, want %q", got, c.want)
+		}
 	}
 }

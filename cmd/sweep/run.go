@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -127,7 +130,7 @@ func (co *coordination) start(o natsOptions, dbPath string, cfg config.Config, r
 		}
 		co.embedded = e
 		conn.URL, conn.Token = e.LocalURL, e.Token
-		fmt.Fprintf(errOut, "embedded NATS JetStream server at %s (store %s); workers join with:\n  sweep worker --nats %s --nats-token %s\n", e.URL, dbPath+".nats", e.URL, e.Token)
+		fmt.Fprintf(errOut, "embedded NATS JetStream server at %s (store %s); workers join with:\n  sweep worker --nats %s --nats-token %s%s\n", e.URL, dbPath+".nats", e.URL, e.Token, dataDirFlags(cfg))
 	}
 	nc, err := distributed.Connect(conn)
 	if err != nil {
@@ -338,4 +341,32 @@ func openForWriting(path string, opts store.Options) (*store.DB, error) {
 		return nil, fmt.Errorf("%w: %s; wait for that sweep to end, or watch it with \"sweep status\"", err, path)
 	}
 	return db, err
+}
+
+// dataDirFlags are the --data-dir flags a worker on this machine needs for
+// cfg's data (its copy elsewhere may live in another directory): none for
+// the embedded set.
+func dataDirFlags(cfg config.Config) string {
+	var dirs []string
+	for _, sec := range append([]config.DataSection{cfg.Data}, stageSections(cfg)...) {
+		if sec.Dir != "" && !slices.Contains(dirs, sec.Dir) {
+			dirs = append(dirs, sec.Dir)
+		}
+	}
+	var b strings.Builder
+	for _, d := range dirs {
+		if strings.ContainsAny(d, " \t'\"\\$") {
+			d = strconv.Quote(d)
+		}
+		fmt.Fprintf(&b, " --data-dir %s", d)
+	}
+	return b.String()
+}
+
+func stageSections(cfg config.Config) []config.DataSection {
+	out := make([]config.DataSection, len(cfg.Search.Stages))
+	for i := range cfg.Search.Stages {
+		out[i] = cfg.DataSection(&cfg.Search.Stages[i])
+	}
+	return out
 }
