@@ -29,11 +29,6 @@ type progress struct {
 	stage  *mpb.Bar
 	trials map[string]*trialProgress
 	closed bool
-	// lastStage is the stage of the last stage line and its trials: a
-	// halving or tpe stage's last pass, which finds nothing more to
-	// train, repeats it.
-	lastStage  string
-	lastTrials int
 }
 
 type trialProgress struct {
@@ -80,10 +75,6 @@ func describe(t *search.PlannedTrial) string {
 func (p *progress) StageStarted(plan *search.StagePlan, todo int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if todo == 0 && plan.Stage.Name == p.lastStage && len(plan.Trials) == p.lastTrials {
-		return
-	}
-	p.lastStage, p.lastTrials = plan.Stage.Name, len(plan.Trials)
 	fmt.Fprintf(p.out, "stage %s: %s, %d to train\n", plan.Stage.Name, plural(len(plan.Trials), "trial"), todo)
 	if n := len(plan.Rungs); n > 0 {
 		r := plan.Rungs[n-1]

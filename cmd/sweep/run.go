@@ -347,8 +347,12 @@ func openForWriting(path string, opts store.Options) (*store.DB, error) {
 // cfg's data (its copy elsewhere may live in another directory): none for
 // the embedded set.
 func dataDirFlags(cfg config.Config) string {
+	secs := []config.DataSection{cfg.Data}
+	for i := range cfg.Search.Stages {
+		secs = append(secs, cfg.DataSection(&cfg.Search.Stages[i]))
+	}
 	var dirs []string
-	for _, sec := range append([]config.DataSection{cfg.Data}, stageSections(cfg)...) {
+	for _, sec := range secs {
 		if sec.Dir != "" && !slices.Contains(dirs, sec.Dir) {
 			dirs = append(dirs, sec.Dir)
 		}
@@ -361,12 +365,4 @@ func dataDirFlags(cfg config.Config) string {
 		fmt.Fprintf(&b, " --data-dir %s", d)
 	}
 	return b.String()
-}
-
-func stageSections(cfg config.Config) []config.DataSection {
-	out := make([]config.DataSection, len(cfg.Search.Stages))
-	for i := range cfg.Search.Stages {
-		out[i] = cfg.DataSection(&cfg.Search.Stages[i])
-	}
-	return out
 }

@@ -282,8 +282,8 @@ func (r *Runner) Run(ctx context.Context, db *store.DB) error {
 // again after each pass, when its trials' results may decide a rung or a
 // round, until a pass finds nothing to train.
 func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
-	for {
-		trained, err := r.runStagePass(ctx, st)
+	for first := true; ; first = false {
+		trained, err := r.runStagePass(ctx, st, first)
 		if err != nil || trained == 0 || st.Halving == nil && st.TPE == nil {
 			return err
 		}
@@ -291,8 +291,11 @@ func (r *Runner) runStage(ctx context.Context, st *config.Stage) error {
 }
 
 // runStagePass plans stage st from the database, stores its plan and trains
-// the trials not finished yet, returning how many it trained.
-func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error) {
+// the trials not finished yet, returning how many it trained. The observer
+// hears of the stage on its first pass and on every later one that trains:
+// the last pass of a halving or tpe stage, which finds nothing more, is
+// not news.
+func (r *Runner) runStagePass(ctx context.Context, st *config.Stage, first bool) (int, error) {
 	h, err := loadHistory(r.db)
 	if err != nil {
 		return 0, err
@@ -348,7 +351,9 @@ func (r *Runner) runStagePass(ctx context.Context, st *config.Stage) (int, error
 		for _, w := range plan.Warnings {
 			obs.Warn(w)
 		}
-		obs.StageStarted(plan, len(todo))
+		if first || len(todo) > 0 {
+			obs.StageStarted(plan, len(todo))
+		}
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
