@@ -320,38 +320,11 @@ func TestHalvingResumeAfterCancel(t *testing.T) {
 func TestHalvingResumeAfterSIGKILL(t *testing.T) {
 	ref := halvingRun(t)
 	path := filepath.Join(t.TempDir(), "k.db")
-	killedMid := 0
-	for kill := 0; kill < 3; kill++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SWEEP_TEST_CHILD="+path, "SWEEP_TEST_CHILD_HALVING=1")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		// Kill once a trial of a later rung each time is past a
-		// checkpoint, as the status snapshot shows.
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			snap, err := store.ReadStatus(path)
-			if err == nil && (!snap.Live || len(snap.Running) > 0 && snap.Running[0].Step >= 10+40*kill) {
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
-		_, trials := stageLists(t, path)
-		for _, tr := range trials {
-			if tr.Status == store.Running {
-				killedMid++
-			}
-		}
-	}
-	if killedMid == 0 {
-		t.Fatal("no trial was running when the sweep was killed; the test proved nothing")
-	}
+	// Kill once a trial of a later rung each time is past a checkpoint,
+	// as the status snapshot shows.
+	killChildThrice(t, path, "SWEEP_TEST_CHILD_HALVING=1", func(kill int, snap store.StatusSnapshot) bool {
+		return len(snap.Running) > 0 && snap.Running[0].Step >= 10+40*kill
+	})
 	if err := sweepRun(t.Context(), t, parseConfig(t, halvingSweep), path, RunOptions{Workers: 2}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -478,5 +451,43 @@ func TestHalvingStageChange(t *testing.T) {
 	}
 	if last := trials[lists["sh"][11]]; last.Status != store.Done || last.CyclesTrained != 8 {
 		t.Errorf("the 8-cycle trial is %s at %d cycles", last.Status, last.CyclesTrained)
+	}
+}
+
+// killChildThrice runs this test binary as a child sweep on path (env
+// selects which) three times, SIGKILLs it each time once ready says so of
+// its status snapshot (or the sweep has ended), and fails the test if no
+// trial was left running by any kill.
+func killChildThrice(t *testing.T, path, env string, ready func(kill int, snap store.StatusSnapshot) bool) {
+	t.Helper()
+	killedMid := 0
+	for kill := range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "SWEEP_TEST_CHILD="+path, env)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(60 * time.Second)
+		for time.Now().Before(deadline) {
+			snap, err := store.ReadStatus(path)
+			if err == nil && (!snap.Live || ready(kill, snap)) {
+				break
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+		_, trials := stageLists(t, path)
+		for _, tr := range trials {
+			if tr.Status == store.Running {
+				killedMid++
+			}
+		}
+	}
+	if killedMid == 0 {
+		t.Fatal("no trial was running when the sweep was killed; the test proved nothing")
 	}
 }

@@ -7,14 +7,11 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/store"
@@ -188,46 +185,15 @@ func TestTPEResumeAfterCancel(t *testing.T) {
 func TestTPEResumeAfterSIGKILL(t *testing.T) {
 	ref := tpeRun(t)
 	path := filepath.Join(t.TempDir(), "k.db")
-	killedMid := 0
-	for kill := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "SWEEP_TEST_CHILD="+path, "SWEEP_TEST_CHILD_TPE=1")
-		cmd.Stderr = os.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+	// Kill once more trials are finished each time and one is past its
+	// first checkpoint, as the status snapshot shows.
+	killChildThrice(t, path, "SWEEP_TEST_CHILD_TPE=1", func(kill int, snap store.StatusSnapshot) bool {
+		finished := 0
+		for _, st := range snap.Stages {
+			finished += st.Counts[store.Done] + st.Counts[store.Diverged] + st.Counts[store.Promoted] + st.Counts[store.Pruned]
 		}
-		// Kill once more trials are finished each time and one is past
-		// its first checkpoint, as the status snapshot shows.
-		deadline := time.Now().Add(60 * time.Second)
-		for time.Now().Before(deadline) {
-			snap, err := store.ReadStatus(path)
-			if err != nil {
-				time.Sleep(2 * time.Millisecond)
-				continue
-			}
-			finished := 0
-			for _, st := range snap.Stages {
-				finished += st.Counts[store.Done] + st.Counts[store.Diverged] + st.Counts[store.Promoted] + st.Counts[store.Pruned]
-			}
-			if !snap.Live || finished >= 2+5*kill && len(snap.Running) > 0 && snap.Running[0].Step >= 5 {
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = cmd.Wait()
-		_, trials := stageLists(t, path)
-		for _, tr := range trials {
-			if tr.Status == store.Running {
-				killedMid++
-			}
-		}
-	}
-	if killedMid == 0 {
-		t.Fatal("no trial was running when the sweep was killed; the test proved nothing")
-	}
+		return finished >= 2+5*kill && len(snap.Running) > 0 && snap.Running[0].Step >= 5
+	})
 	if err := sweepRun(t.Context(), t, parseConfig(t, tpeSweep), path, RunOptions{Workers: 2}, nil); err != nil {
 		t.Fatal(err)
 	}
