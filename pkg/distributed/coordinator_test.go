@@ -107,12 +107,7 @@ func localResults(t *testing.T) map[string]string {
 func TestCoordinatorMatchesLocal(t *testing.T) {
 	want := localResults(t)
 
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	conn := ConnOptions{URL: e.LocalURL, Token: e.Token}
+	conn := testServer(t)
 	nc, err := Connect(conn)
 	if err != nil {
 		t.Fatal(err)

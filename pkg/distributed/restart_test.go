@@ -22,12 +22,7 @@ import (
 func TestRestartQueuesNothingTwice(t *testing.T) {
 	want := localResults(t)
 
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	conn := ConnOptions{URL: e.LocalURL, Token: e.Token}
+	conn := testServer(t)
 	dir := t.TempDir()
 	cfg, err := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml", BaseDir: dir})
 	if err != nil {
@@ -137,16 +132,7 @@ func TestRestartQueuesNothingTwice(t *testing.T) {
 // Close waits for a result being handled, which reads the database its
 // caller closes next.
 func TestCloseWaitsForResult(t *testing.T) {
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testConn(t, testServer(t))
 	dir := t.TempDir()
 	cfg, err := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml", BaseDir: dir})
 	if err != nil {

@@ -131,12 +131,7 @@ func FuzzDecodeResult(f *testing.F) {
 func TestCoordinatorDropsMalformedResult(t *testing.T) {
 	want := localResults(t)
 
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	conn := ConnOptions{URL: e.LocalURL, Token: e.Token}
+	conn := testServer(t)
 	nc, err := Connect(conn)
 	if err != nil {
 		t.Fatal(err)
@@ -240,16 +235,7 @@ func answerMalformed(ctx context.Context, nc *nats.Conn) error {
 
 // An object larger than its bound is refused before it is read.
 func TestGetBounded(t *testing.T) {
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testConn(t, testServer(t))
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -276,16 +262,7 @@ func TestGetBounded(t *testing.T) {
 // coordinator that shortens it after the worker started must not see its
 // trials trained twice.
 func TestAckEveryFollowsTheConsumer(t *testing.T) {
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testConn(t, testServer(t))
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -313,16 +290,7 @@ func TestAckEveryFollowsTheConsumer(t *testing.T) {
 // its trial's results subject, so that the coordinator records the trial
 // failed instead of waiting for it; another version's is given back.
 func TestWorkerAnswersMalformedSegment(t *testing.T) {
-	e, err := StartEmbedded("127.0.0.1:0", t.TempDir(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Shutdown()
-	nc, err := Connect(ConnOptions{URL: e.LocalURL, Token: e.Token})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testConn(t, testServer(t))
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
