@@ -12,7 +12,10 @@ import "unsafe"
 // rowKernel computes rows rows of a column block.
 type rowKernel[T Float] struct {
 	rows int
-	f    func(k int, a *T, rsA, csA int, b *T, ldb int, c *T, ldc int)
+	// f adds the block of A·B to C; chain continues the FMA chains C
+	// holds (each element is loaded, has the k terms fused into it in
+	// order and is stored), for a product blocked over k.
+	f, chain func(k int, a *T, rsA, csA int, b *T, ldb int, c *T, ldc int)
 }
 
 // colBlock is one column width and its kernels, most rows first.
@@ -21,25 +24,95 @@ type colBlock[T Float] struct {
 	rows  []rowKernel[T]
 }
 
-// smallB is the most bytes of B for which MulAdd goes through the rows in
-// bands, every column block of a band before the next band: a band's rows
-// of A then stay in L1 for all the column blocks, and B, read once per
-// band, stays in L2. For a larger B (X·W1, 3072 x 56) each column block
-// runs over all rows instead, so that its part of B stays in L2. It is
-// Xᵀ·G1's case: 100 x 56 float64, where bands made the product 1.45x as
-// fast on an AVX-512 Xeon held to AVX2.
+// run computes rows rows of the block, with the chain kernels if chain is
+// set.
+func (bk *colBlock[T]) run(chain bool, rows, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) {
+	r := 0
+	for _, rk := range bk.rows {
+		f := rk.f
+		if chain {
+			f = rk.chain
+		}
+		for ; r+rk.rows <= rows; r += rk.rows {
+			f(k, &a[r*rsA], rsA, csA, &b[0], ldb, &c[r*ldc], ldc)
+		}
+	}
+}
+
+// smallB is the most bytes of B for which MulAdd reads B whole for each
+// band of rows, every column block of a band before the next band: the
+// band's rows of A then stay in L1 for all the column blocks, and B in L2.
+// It is Xᵀ·G1's case: 100 x 56 float64, where bands made the product 1.45x
+// as fast on an AVX-512 Xeon held to AVX2. A larger B (X·W1, 3072 x 56) is
+// also blocked over k, so that a band's A and the B rows it meets stay in
+// cache for every column block and each element of A comes from memory
+// once (before, each column block ran over all rows and read X from memory
+// again).
 const smallB = 256 << 10
 
 // band is the rows of A a band holds: a multiple of every block's row
 // kernels (4, 6, 8).
 const band = 24
 
+// kBytes is the bytes of each row of A a product blocked over k takes at
+// a time: the band's A (24 KiB) stays in L1, and the B rows it meets
+// (kBytes/size x 56, 56 KiB) in L2 even on a Zen 3 (512 KiB).
+const kBytes = 1 << 10
+
+// maxSums is the widest product a k-blocked band keeps its sums for on
+// the stack (56 float32 columns, 52 float64, a panel); a wider one
+// allocates them.
+const maxSums = 64
+
 func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
+	var planBuf [16]uint8
+	plan, width := planBlocks(blocks, cols, planBuf[:0])
 	var zero T
-	step := rows
-	if k*ldb*int(unsafe.Sizeof(zero)) <= smallB {
-		step = band
+	size := int(unsafe.Sizeof(zero))
+	if k*ldb*size <= smallB {
+		for r0 := 0; r0 < rows; r0 += band {
+			n, j := min(band, rows-r0), 0
+			for _, i := range plan {
+				blocks[i].run(false, n, k, a[r0*rsA:], rsA, csA, b[j:], ldb, c[r0*ldc+j:], ldc)
+				j += blocks[i].width
+			}
+		}
+		return width
 	}
+	// Blocked over k: each element of C is one chain in k order, its sum
+	// carried from one piece of k to the next in sums (which starts at +0,
+	// as a kernel's accumulators do) and added to C at the end, as the
+	// kernels' c += acc.
+	var sumsBuf [band * maxSums]T
+	sums := sumsBuf[:]
+	if width > maxSums {
+		sums = make([]T, band*width)
+	}
+	kc := kBytes / size
+	for r0 := 0; r0 < rows; r0 += band {
+		n := min(band, rows-r0)
+		s := sums[:n*width]
+		clear(s)
+		for p0 := 0; p0 < k; p0 += kc {
+			kk, j := min(kc, k-p0), 0
+			for _, i := range plan {
+				blocks[i].run(true, n, kk, a[r0*rsA+p0*csA:], rsA, csA, b[p0*ldb+j:], ldb, s[j:], width)
+				j += blocks[i].width
+			}
+		}
+		for r := range n {
+			cr := c[(r0+r)*ldc : (r0+r)*ldc+width]
+			for j, v := range s[r*width : (r+1)*width] {
+				cr[j] += v
+			}
+		}
+	}
+	return width
+}
+
+// planBlocks appends to plan the column blocks (indices into blocks) that
+// cover the first width columns of cols, in order.
+func planBlocks[T Float](blocks []colBlock[T], cols int, plan []uint8) (_ []uint8, width int) {
 	// The widest blocks go first, except that a rest as narrow as the
 	// last block is taken with the wide one before it as two middle ones
 	// (56 float32 columns as 24+16+16, not 24+24+8): the narrow block's
@@ -50,19 +123,10 @@ func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, 
 		2*blocks[1].width == blocks[0].width+blocks[n-1].width {
 		wide--
 	}
-	for r0 := 0; r0 < rows; r0 += step {
-		r1 := min(r0+step, rows)
-		doneCols = 0
-		for i, bk := range blocks {
-			for ; doneCols+bk.width <= cols && (i > 0 || doneCols < wide*bk.width); doneCols += bk.width {
-				j, r := doneCols, r0
-				for _, rk := range bk.rows {
-					for ; r+rk.rows <= r1; r += rk.rows {
-						rk.f(k, &a[r*rsA], rsA, csA, &b[j], ldb, &c[r*ldc+j], ldc)
-					}
-				}
-			}
+	for i, bk := range blocks {
+		for ; width+bk.width <= cols && (i > 0 || width < wide*bk.width); width += bk.width {
+			plan = append(plan, uint8(i))
 		}
 	}
-	return doneCols
+	return plan, width
 }

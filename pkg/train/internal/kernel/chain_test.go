@@ -61,6 +61,17 @@ func products(rng *rand.Rand) []product {
 	for range 300 {
 		ps = append(ps, product{1 + rng.IntN(40), 1 + rng.IntN(130), 1 + rng.IntN(80), rng.IntN(2) == 0})
 	}
+	// A B over smallB (k·(cols+3) float32 past 64 Ki, as mulAddIn lays it
+	// out) is blocked over k: k not a multiple of either piece (256
+	// float32, 128 float64), 47 rows (a whole band, then 23: every row
+	// kernel), columns that take every block, leave a rest to Go, or are
+	// past maxSums.
+	ps = append(ps, product{47, 56, 3071, false}, product{47, 52, 1283, false}, product{7, 60, 1201, true},
+		product{3, 130, 600, false}, product{25, 8, 8000, true}, product{1, 4, 17000, false}, product{2, 56, 1200, false})
+	for range 6 {
+		cols := 1 + rng.IntN(70)
+		ps = append(ps, product{1 + rng.IntN(50), cols, 65536/(cols+3) + 1 + rng.IntN(600), rng.IntN(2) == 0})
+	}
 	return ps
 }
 

@@ -78,18 +78,92 @@ func mulAdd2x2F64N(k int, a *float64, rsA, csA int, b *float64, ldb int, c *floa
 //go:noescape
 func mulAdd1x2F64N(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
 
+// The chain kernels (gen: write with chain) of all the above.
+
+//go:noescape
+func mulAdd6x16F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd4x16F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd2x16F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd1x16F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd8x8F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd4x8F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd2x8F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd1x8F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd8x4F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd4x4F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd2x4F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd1x4F32NC(k int, a *float32, rsA, csA int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func mulAdd6x8F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd4x8F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd2x8F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd1x8F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd8x4F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd4x4F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd2x4F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd1x4F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd8x2F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd4x2F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd2x2F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
+//go:noescape
+func mulAdd1x2F64NC(k int, a *float64, rsA, csA int, b *float64, ldb int, c *float64, ldc int)
+
 var (
 	// 56 float32 columns (the 50 hidden units padded) are 16·3 + 8.
 	neonBlocks32 = []colBlock[float32]{
-		{16, []rowKernel[float32]{{6, mulAdd6x16F32N}, {4, mulAdd4x16F32N}, {2, mulAdd2x16F32N}, {1, mulAdd1x16F32N}}},
-		{8, []rowKernel[float32]{{8, mulAdd8x8F32N}, {4, mulAdd4x8F32N}, {2, mulAdd2x8F32N}, {1, mulAdd1x8F32N}}},
-		{4, []rowKernel[float32]{{8, mulAdd8x4F32N}, {4, mulAdd4x4F32N}, {2, mulAdd2x4F32N}, {1, mulAdd1x4F32N}}},
+		{16, []rowKernel[float32]{{6, mulAdd6x16F32N, mulAdd6x16F32NC}, {4, mulAdd4x16F32N, mulAdd4x16F32NC}, {2, mulAdd2x16F32N, mulAdd2x16F32NC}, {1, mulAdd1x16F32N, mulAdd1x16F32NC}}},
+		{8, []rowKernel[float32]{{8, mulAdd8x8F32N, mulAdd8x8F32NC}, {4, mulAdd4x8F32N, mulAdd4x8F32NC}, {2, mulAdd2x8F32N, mulAdd2x8F32NC}, {1, mulAdd1x8F32N, mulAdd1x8F32NC}}},
+		{4, []rowKernel[float32]{{8, mulAdd8x4F32N, mulAdd8x4F32NC}, {4, mulAdd4x4F32N, mulAdd4x4F32NC}, {2, mulAdd2x4F32N, mulAdd2x4F32NC}, {1, mulAdd1x4F32N, mulAdd1x4F32NC}}},
 	}
 	// 52 float64 columns (50 padded to 4) are 8·6 + 4.
 	neonBlocks64 = []colBlock[float64]{
-		{8, []rowKernel[float64]{{6, mulAdd6x8F64N}, {4, mulAdd4x8F64N}, {2, mulAdd2x8F64N}, {1, mulAdd1x8F64N}}},
-		{4, []rowKernel[float64]{{8, mulAdd8x4F64N}, {4, mulAdd4x4F64N}, {2, mulAdd2x4F64N}, {1, mulAdd1x4F64N}}},
-		{2, []rowKernel[float64]{{8, mulAdd8x2F64N}, {4, mulAdd4x2F64N}, {2, mulAdd2x2F64N}, {1, mulAdd1x2F64N}}},
+		{8, []rowKernel[float64]{{6, mulAdd6x8F64N, mulAdd6x8F64NC}, {4, mulAdd4x8F64N, mulAdd4x8F64NC}, {2, mulAdd2x8F64N, mulAdd2x8F64NC}, {1, mulAdd1x8F64N, mulAdd1x8F64NC}}},
+		{4, []rowKernel[float64]{{8, mulAdd8x4F64N, mulAdd8x4F64NC}, {4, mulAdd4x4F64N, mulAdd4x4F64NC}, {2, mulAdd2x4F64N, mulAdd2x4F64NC}, {1, mulAdd1x4F64N, mulAdd1x4F64NC}}},
+		{2, []rowKernel[float64]{{8, mulAdd8x2F64N, mulAdd8x2F64NC}, {4, mulAdd4x2F64N, mulAdd4x2F64NC}, {2, mulAdd2x2F64N, mulAdd2x2F64NC}, {1, mulAdd1x2F64N, mulAdd1x2F64NC}}},
 	}
 )
 

@@ -84,11 +84,18 @@ func main() {
 	switch *arch {
 	case "amd64":
 		for _, k := range append(kernels, avx2Kernels...) {
-			k.write(&b)
+			k.write(&b, false)
+		}
+		// The AVX2 set's kernels (its blocks take the 8-wide ones above
+		// too) again as chain kernels, for a product blocked over k.
+		for _, k := range append(kernels[:4:4], avx2Kernels...) {
+			k.write(&b, true)
 		}
 	case "arm64":
-		for _, k := range neonKernels {
-			k.write(&b)
+		for _, chain := range []bool{false, true} {
+			for _, k := range neonKernels {
+				k.write(&b, chain)
+			}
 		}
 	default:
 		log.Fatalf("gen: -arch %q: want amd64 or arm64", *arch)
@@ -98,8 +105,15 @@ func main() {
 	}
 }
 
-func (k kernel) write(b *bytes.Buffer) {
+// write writes k; with chain, as the kernel named k.name+"C" that continues
+// the FMA chains C holds instead of adding new ones to C: the accumulators
+// start from C and are stored back, so a product blocked over k keeps every
+// element one chain in k order.
+func (k kernel) write(b *bytes.Buffer, chain bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
+	if chain {
+		k.name += "C"
+	}
 	shift, bcast, goType := 2, "VBROADCASTSS", "float32" // elements are 1<<shift bytes
 	if k.typ == "PD" {
 		shift, bcast, goType = 3, "VBROADCASTSD", "float64"
@@ -153,9 +167,17 @@ func (k kernel) write(b *bytes.Buffer) {
 	if k.rows > 4 {
 		p("\tLEAQ (SI)(R8*4), R14")
 	}
+	if chain {
+		p("\tMOVQ DI, R10")
+	}
 	for r := range k.rows {
+		if chain && r > 0 {
+			p("\tADDQ CX, R10")
+		}
 		for v := range nv {
-			if a := acc(r, v); kind(v) == "Z" {
+			if a := acc(r, v); chain {
+				p("\tVMOVU%s %d(R10), %s", k.typ, offset(v), a)
+			} else if kind(v) == "Z" {
 				p("\tVPXORD %s, %s, %s", a, a, a)
 			} else {
 				p("\tVXOR%s %s, %s, %s", k.typ, a, a, a)
@@ -195,7 +217,9 @@ func (k kernel) write(b *bytes.Buffer) {
 			p("\tADDQ CX, DI")
 		}
 		for v := range nv {
-			p("\tVADD%s %d(DI), %s, %s", k.typ, offset(v), acc(r, v), acc(r, v))
+			if !chain {
+				p("\tVADD%s %d(DI), %s, %s", k.typ, offset(v), acc(r, v), acc(r, v))
+			}
 			p("\tVMOVU%s %s, %d(DI)", k.typ, acc(r, v), offset(v))
 		}
 	}
@@ -245,8 +269,12 @@ var neonKernels = []neonKernel{
 	{"mulAdd1x2F64N", 1, 1, "D2"},
 }
 
-func (k neonKernel) write(b *bytes.Buffer) {
+// write writes k, or with chain its chain kernel (kernel.write).
+func (k neonKernel) write(b *bytes.Buffer, chain bool) {
 	p := func(format string, a ...any) { fmt.Fprintf(b, format+"\n", a...) }
+	if chain {
+		k.name += "C"
+	}
 	shift, goType := 2, "float32"
 	// Go's assembler has no vector FADD; its encoding (written below in
 	// ARM's operand order, destination first) is
@@ -269,12 +297,29 @@ func (k neonKernel) write(b *bytes.Buffer) {
 	for r := 1; r < k.rows; r++ {
 		p("\tADD R2, R%d, R%d", 7+r, 8+r)
 	}
-	for i := range k.rows * k.vecs {
-		p("\tVEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
-	}
 	var bregs []string
 	for v := range k.vecs {
 		bregs = append(bregs, fmt.Sprintf("V%d.%s", 24+v, k.typ))
+	}
+	accRow := func(r int) string { // row r's accumulators, as a register list
+		var regs []string
+		for v := range k.vecs {
+			regs = append(regs, fmt.Sprintf("V%d.%s", acc(r, v), k.typ))
+		}
+		return strings.Join(regs, ", ")
+	}
+	if chain {
+		p("\tMOVD R6, R19")
+		for r := range k.rows {
+			if r > 0 {
+				p("\tADD R7, R19, R19")
+			}
+			p("\tVLD1 (R19), [%s]", accRow(r))
+		}
+	} else {
+		for i := range k.rows * k.vecs {
+			p("\tVEOR V%d.B16, V%d.B16, V%d.B16", i, i, i)
+		}
 	}
 	p("\nloop%s:", k.name)
 	p("\tVLD1.P (R4)(R5), [%s]", strings.Join(bregs, ", "))
@@ -287,10 +332,15 @@ func (k neonKernel) write(b *bytes.Buffer) {
 	}
 	p("\tSUBS $1, R0, R0")
 	p("\tBNE loop%s\n", k.name)
-	// c += acc, one rounded addition per element as everywhere else.
+	// c += acc, one rounded addition per element as everywhere else; a
+	// chain kernel stores acc.
 	for r := range k.rows {
 		if r > 0 {
 			p("\tADD R7, R6, R6")
+		}
+		if chain {
+			p("\tVST1 [%s], (R6)", accRow(r))
+			continue
 		}
 		p("\tVLD1 (R6), [%s]", strings.Join(bregs, ", "))
 		for v := range k.vecs {
