@@ -27,11 +27,15 @@ type mulAddShape struct {
 	rows, cols, k    int
 	transposedA      bool // A read down its columns (rsA 1, csA rows)
 	panels, smallDim bool
+	// blocks > 1 gives A that many row blocks, taken in turn, so that A
+	// comes from memory as an evaluation's X does rather than from cache.
+	blocks int
 }
 
 var stepShapes = []mulAddShape{
 	{name: "XW1", rows: 100, cols: 56, k: 3072, panels: true},
 	{name: "XW1eval", rows: 204, cols: 56, k: 3072, panels: true},
+	{name: "XW1evalMem", rows: 204, cols: 56, k: 3072, panels: true, blocks: 64},
 	{name: "XtG1", rows: 3072, cols: 56, k: 100, transposedA: true, panels: true},
 	{name: "HW2", rows: 100, cols: 16, k: 56},
 	{name: "HtG", rows: 56, cols: 16, k: 100, transposedA: true},
@@ -66,7 +70,8 @@ func benchShape[T Float](b *testing.B, s Set, sh mulAddShape) {
 		}
 		return x
 	}
-	a, bm, c := fill(sh.rows*sh.k), fill(sh.k*sh.cols), fill(sh.rows*sh.cols)
+	blocks := max(sh.blocks, 1)
+	as, bm, c := fill(blocks*sh.rows*sh.k), fill(sh.k*sh.cols), fill(sh.rows*sh.cols)
 	rsA, csA := sh.k, 1
 	if sh.transposedA {
 		rsA, csA = 1, sh.rows
@@ -78,7 +83,8 @@ func benchShape[T Float](b *testing.B, s Set, sh mulAddShape) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cpu0 := threadCPU()
-	for b.Loop() {
+	for i := 0; b.Loop(); i++ {
+		a := as[i%blocks*sh.rows*sh.k:][:sh.rows*sh.k]
 		// As the network does: W1 in panels of pw columns, each panel a
 		// contiguous block with row stride its width.
 		for q := 0; q < sh.cols; q += pw {
