@@ -167,13 +167,39 @@ func (n *network[T]) penalty() float64 {
 // forward computes H = max(0, X W1ᵀ + b1) (rows x mp) and the scores
 // S = H W2ᵀ + b2 (rows x kp, the first K of each row real) for the rows of x.
 func (n *network[T]) forward(x []T, rows int, h, s []T) {
-	for i := range rows {
-		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
-	}
+	n.biases(rows, h)
 	for q := 0; q < n.mp; q += n.pw {
 		w := min(n.pw, n.mp-q)
 		kernel.MulAdd(n.ks, rows, w, n.d, x, n.d, 1, n.w1p[q*n.d:], w, h[q:], n.mp)
 	}
+	n.scores(rows, h, s)
+}
+
+// forwardData is forward on rows of the float32 data set, converted into
+// buf where T is float64. W1 in one panel (AVX2, NEON) takes X through
+// kernel.MulAddWidened, which converts it inside the product where it can,
+// with the same bits; several panels would each convert it, so X is
+// converted once first.
+func (n *network[T]) forwardData(x []float32, rows int, buf, h, s []T) {
+	h64, ok := any(h).([]float64)
+	if !ok || n.pw < n.mp {
+		n.forward(rowsAs(n.ks, x, buf), rows, h, s)
+		return
+	}
+	n.biases(rows, h)
+	kernel.MulAddWidened(n.ks, rows, n.mp, n.d, x, n.d, any(n.w1p).([]float64), n.mp, h64, n.mp, any(buf).([]float64))
+	n.scores(rows, h, s)
+}
+
+// biases sets each row of h to b1.
+func (n *network[T]) biases(rows int, h []T) {
+	for i := range rows {
+		copy(h[i*n.mp:(i+1)*n.mp], n.b1)
+	}
+}
+
+// scores applies the ReLU to h in place and computes the scores into s.
+func (n *network[T]) scores(rows int, h, s []T) {
 	// Branch-free: the signs are random, and a mispredicted branch per
 	// unit cost a tenth of a trial. max keeps a NaN, which the scores then
 	// report as divergence.

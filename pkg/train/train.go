@@ -358,8 +358,7 @@ func (tr *trainer[T]) evaluate(x []float32, y []uint8) (loss, accuracy float64) 
 	correct := 0
 	for i := 0; i < len(y); i += evalBlock {
 		rows := min(evalBlock, len(y)-i)
-		xb := rowsAs(tr.net.ks, x[i*d:(i+rows)*d], tr.xbuf)
-		tr.net.forward(xb, rows, tr.h, tr.s)
+		tr.net.forwardData(x[i*d:(i+rows)*d], rows, tr.xbuf, tr.h, tr.s)
 		l, c := crossEntropy(tr.s[:rows*kp], k, kp, y[i:i+rows], false)
 		loss += l
 		correct += c

@@ -155,3 +155,11 @@ func mulAddAVX2[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int,
 	}
 	return 0
 }
+
+// mulAddWidenedFast is MulAddWidened's part for the AVX2 set.
+func mulAddWidenedFast(s Set, rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int) int {
+	if s.id != avx2 {
+		return 0
+	}
+	return mulAddBlocksWidened(s, avx2Blocks64, rows, cols, k, a, lda, b, ldb, c, ldc)
+}

@@ -79,24 +79,35 @@ func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, 
 		}
 		return width
 	}
-	// Blocked over k: each element of C is one chain in k order, its sum
-	// carried from one piece of k to the next in sums (which starts at +0,
-	// as a kernel's accumulators do) and added to C at the end, as the
-	// kernels' c += acc.
 	var sumsBuf [band * maxSums]T
 	sums := sumsBuf[:]
 	if width > maxSums {
 		sums = make([]T, band*width)
 	}
-	kc := kBytes / size
+	return kBlocked(blocks, plan, width, rows, k, sums, func(r0, _, p0, _ int) ([]T, int, int) {
+		return a[r0*rsA+p0*csA:], rsA, csA
+	}, b, ldb, c, ldc)
+}
+
+// kBlocked runs the planned column blocks (width columns) band by band and
+// each band in pieces of k: piece(r0, n, p0, kk) gives the n x kk piece of
+// A from row r0 and k p0 and its strides. Each element of C is one chain
+// in k order, its sum carried from one piece to the next in sums (which
+// starts at +0, as a kernel's accumulators do) and added to C at the end,
+// as the kernels' c += acc.
+func kBlocked[T Float](blocks []colBlock[T], plan []uint8, width, rows, k int, sums []T,
+	piece func(r0, n, p0, kk int) ([]T, int, int), b []T, ldb int, c []T, ldc int) int {
+	var zero T
+	kc := kBytes / int(unsafe.Sizeof(zero))
 	for r0 := 0; r0 < rows; r0 += band {
 		n := min(band, rows-r0)
 		s := sums[:n*width]
 		clear(s)
 		for p0 := 0; p0 < k; p0 += kc {
 			kk, j := min(kc, k-p0), 0
+			a, rsA, csA := piece(r0, n, p0, kk)
 			for _, i := range plan {
-				blocks[i].run(true, n, kk, a[r0*rsA+p0*csA:], rsA, csA, b[p0*ldb+j:], ldb, s[j:], width)
+				blocks[i].run(true, n, kk, a, rsA, csA, b[p0*ldb+j:], ldb, s[j:], width)
 				j += blocks[i].width
 			}
 		}
@@ -108,6 +119,28 @@ func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, 
 		}
 	}
 	return width
+}
+
+// mulAddBlocksWidened is mulAddBlocks for MulAddWidened, where only a
+// product blocked over k (a large B) runs here, and 0 columns are done
+// otherwise: each piece of A is widened into the stack just before the
+// kernels read it, so A is read from memory once, and in the order of the
+// product, for the prefetchers.
+func mulAddBlocksWidened(set Set, blocks []colBlock[float64], rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int) int {
+	var planBuf [16]uint8
+	plan, width := planBlocks(blocks, cols, planBuf[:0])
+	if k*ldb*8 <= smallB || width > maxSums {
+		return 0
+	}
+	const kc = kBytes / 8
+	var sums [band * maxSums]float64
+	var buf [band * kc]float64
+	return kBlocked(blocks, plan, width, rows, k, sums[:], func(r0, n, p0, kk int) ([]float64, int, int) {
+		for r := range n {
+			Widen(set, buf[r*kc:r*kc+kk], a[(r0+r)*lda+p0:][:kk])
+		}
+		return buf[:], kc, 1
+	}, b, ldb, c, ldc)
 }
 
 // planBlocks appends to plan the column blocks (indices into blocks) that

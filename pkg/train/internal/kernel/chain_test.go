@@ -122,3 +122,44 @@ func testMatchesFMAChain(t *testing.T, s Set) {
 		}
 	}
 }
+
+// MulAddWidened gives, on every set, the reference chain's bits on the
+// widened A, and writes nothing past C's columns: products blocked over k
+// (k·(cols+3) past 32 Ki float64), whose pieces the AVX2 and NEON sets
+// widen inside the product, with columns past the blocks (54, 58, 2) and
+// past maxSums (70), k off the piece size and 47 rows; and small ones,
+// which go through buf.
+func TestMulAddWidenedMatchesFMAChain(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	ps := []product{{47, 52, 1283, false}, {47, 54, 1283, false}, {5, 58, 1000, false}, {3, 2, 7000, false},
+		{2, 70, 500, false}, {30, 52, 600, false}, {9, 13, 40, false}}
+	for range 4 {
+		cols := 1 + rng.IntN(70)
+		ps = append(ps, product{1 + rng.IntN(50), cols, 32768/(cols+3) + 1 + rng.IntN(600), false})
+	}
+	for _, s := range Available() {
+		for _, p := range ps {
+			lda, ldb, ldc := p.k+5, p.cols+3, p.cols+1
+			a, b, c := make([]float64, p.rows*lda), make([]float64, p.k*ldb), make([]float64, p.rows*ldc)
+			spread(rng, a)
+			spread(rng, b)
+			spread(rng, c)
+			a32 := f32(a)
+			wide := make([]float64, len(a))
+			for i, v := range a32 {
+				wide[i] = float64(v)
+			}
+			want, got := append([]float64(nil), c...), append([]float64(nil), c...)
+			fmaChain(p.rows, p.cols, p.k, wide, lda, 1, b, ldb, want, ldc)
+			MulAddWidened(s, p.rows, p.cols, p.k, a32, lda, b, ldb, got, ldc, make([]float64, len(a)))
+			for i := range got {
+				if j := i % ldc; j >= p.cols && got[i] != c[i] {
+					t.Fatalf("%s %+v: wrote c[%d][%d], past C's columns", s.Name(), p, i/ldc, j)
+				}
+				if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+					t.Fatalf("%s %+v: c[%d][%d] = %v, FMA chain %v", s.Name(), p, i/ldc, i%ldc, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -91,6 +91,29 @@ func MulAdd[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, ldb i
 	mulAddGo(0, rows, done, cols, k, a, rsA, csA, b, ldb, c, ldc)
 }
 
+// MulAddWidened computes C += A·B as MulAdd does, for a float32 A (rows
+// lda apart, columns adjacent) widened to float64: the bits of Widen of A
+// into buf followed by MulAdd on buf, which is what it does where it must
+// (buf holds at least (rows-1)·lda+k). The AVX2 and NEON sets instead
+// widen A a piece at a time inside a product blocked over k (a large B,
+// X·W1), so A is read once, as the kernels need it: widening a whole
+// evaluation block first wrote 5 MB to memory and read it back.
+func MulAddWidened(s Set, rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int, buf []float64) {
+	if rows == 0 || cols == 0 || k == 0 {
+		return
+	}
+	_ = a[(rows-1)*lda+k-1]
+	_ = b[(k-1)*ldb+cols-1]
+	_ = c[(rows-1)*ldc+cols-1]
+	done := mulAddWidenedFast(s, rows, cols, k, a, lda, b, ldb, c, ldc)
+	if done == cols {
+		return
+	}
+	n := (rows-1)*lda + k
+	Widen(s, buf[:n], a[:n])
+	MulAdd(s, rows, cols-done, k, buf, lda, 1, b[done:], ldb, c[done:], ldc)
+}
+
 // mulAddGo is the portable MulAdd over rows [r0, r1) and columns [j0, j1).
 func mulAddGo[T Float](r0, r1, j0, j1, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) {
 	if r0 >= r1 || j0 >= j1 {

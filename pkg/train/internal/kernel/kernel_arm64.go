@@ -198,6 +198,14 @@ func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, l
 	return 0
 }
 
+// mulAddWidenedFast is MulAddWidened's part for the NEON set.
+func mulAddWidenedFast(s Set, rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int) int {
+	if s.id != neon {
+		return 0
+	}
+	return mulAddBlocksWidened(s, neonBlocks64, rows, cols, k, a, lda, b, ldb, c, ldc)
+}
+
 // The NEON set has no vector widening or update yet: Go does them, with
 // the same results.
 func widenFast(s Set, dst []float64, src []float32) int { return 0 }

@@ -14,6 +14,10 @@ func mulAddFast[T Float](s Set, rows, cols, k int, a []T, rsA, csA int, b []T, l
 	return 0
 }
 
+func mulAddWidenedFast(s Set, rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int) int {
+	return 0
+}
+
 func widenFast(s Set, dst []float64, src []float32) int { return 0 }
 
 func updateFast[T Float](s Set, w, g []T, eta, t T) int { return 0 }
