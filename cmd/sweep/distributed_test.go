@@ -343,6 +343,42 @@ func TestDistributedWrongToken(t *testing.T) {
 	}
 }
 
+// A coordinator that cannot reach its server, or that the server refuses,
+// exits non-zero in one line naming the flag to fix before it creates the
+// database, rather than waiting for ever beside a new empty sweep.
+func TestDistributedCoordinatorFailsFast(t *testing.T) {
+	srv := newTestServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close() // nothing listens there now
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no server", []string{"--nats", "nats://127.0.0.1:" + free}, "check --nats"},
+		{"wrong token", []string{"--nats", srv.url(), "--nats-token", "wrong"}, "--nats-token or --nats-creds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "c.yaml"), []byte(killSweep))
+			r := sweep(t, dir, append([]string{"run", "c.yaml", "--db", "d.db"}, c.args...)...)
+			if r.code == 0 {
+				t.Fatalf("the coordinator ran: %s", r)
+			}
+			if line := oneErrorLine(t, r); !strings.Contains(line, c.want) {
+				t.Errorf("error %q does not say %q", line, c.want)
+			}
+			if got := listDir(t, dir); !slices.Equal(got, []string{"c.yaml"}) {
+				t.Errorf("a coordinator that could not connect left files behind: %v", got)
+			}
+		})
+	}
+}
+
 // watchProgress counts the progress notices of every sweep on srv.
 func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	t.Helper()
