@@ -565,6 +565,33 @@ func TestDistributedDuplicateResult(t *testing.T) {
 	}
 }
 
+// Trials a coordinator has queued show as queued in sweep status until a
+// worker begins them, and the live display says a trial started only then.
+func TestDistributedStatusShowsQueued(t *testing.T) {
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	var status string
+	waitFor(t, "sweep status to show the queued trials", 30*time.Second, func() bool {
+		status = sweep(t, dir, "status", "--db", "dist.db").stdout
+		return strings.Contains(status, "0 training, 4 queued")
+	})
+	if n := strings.Count(status, "queued\n"); n != 4 {
+		t.Errorf("%d trials shown as queued, want 4:\n%s", n, status)
+	}
+	if strings.Contains(coord.stderr.String(), "started") {
+		t.Errorf("the coordinator says a trial started before any worker ran:\n%s", coord.stderr)
+	}
+	startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	if n := strings.Count(coord.stderr.String(), ") started"); n != 8 {
+		t.Errorf("%d trials said to start, want the 8 trained:\n%s", n, coord.stderr)
+	}
+}
+
 func hostname(t *testing.T) string {
 	h, err := os.Hostname()
 	if err != nil {

@@ -302,9 +302,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			return nil, ctx.Err()
 		case p := <-w.progress:
 			job.Ran = p.Ran.segment()
-			if job.Started.IsZero() {
-				job.Started = time.Now()
-			}
+			begin(job)
 			if p.Record != nil && job.Options.OnRecord != nil {
 				job.Options.OnRecord(*p.Record)
 			}
@@ -392,9 +390,7 @@ func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (q
 func (c *Coordinator) readResult(ctx context.Context, d delivery, job *search.Job) (res *train.Result, terr error, ok bool) {
 	m, r := d.m, d.r
 	job.Ran = r.Ran.segment()
-	if job.Started.IsZero() {
-		job.Started = time.Now() // its progress notices were lost
-	}
+	begin(job) // if its progress notices were lost
 	job.Stored = func() {
 		c.stats.Results.Add(1)
 		c.drop(m, r)
@@ -444,6 +440,16 @@ func (c *Coordinator) decodeResult(r resultMsg, blob []byte, sh shape, job *sear
 		return nil, nil, false
 	}
 	return res, terr, true
+}
+
+// begin marks job as begun on its worker, the first time only.
+func begin(job *search.Job) {
+	if job.Started.IsZero() {
+		job.Started = time.Now()
+		if job.OnStart != nil {
+			job.OnStart()
+		}
+	}
 }
 
 func shapeOf(t *search.PlannedTrial) shape {
