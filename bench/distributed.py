@@ -21,6 +21,7 @@ too: the training itself must not be slower through NATS.
 import datetime, json, os, re, resource, socket, statistics, subprocess, sys, time
 
 sweep, work, rounds, small, large = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+modes = ["local", "nats"] + (["split"] if sys.argv[6:] == ["split"] else [])
 os.chdir(work)
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
@@ -52,6 +53,21 @@ def local(n):
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall, cpus = time.perf_counter() - t0, cpu() - c0
     return wall, cpus, report("local.db")
+
+
+def split(n):
+    """Two plain local processes of one worker each, on halves of the
+    trials (sweeps of their own): what two processes on this machine cost
+    without NATS, each with its own copy of the data."""
+    for db in ("a.db", "b.db"):
+        clean(db)
+    c0, t0 = cpu(), time.perf_counter()
+    procs = [subprocess.Popen([sweep, "run", f"c{n}{h}.yaml", "--db", f"{h}.db", "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for h in ("a", "b")]
+    if any(p.wait() != 0 for p in procs):
+        sys.exit("a split run failed")
+    wall, cpus = time.perf_counter() - t0, cpu() - c0
+    return wall, cpus, report("a.db") + report("b.db")
 
 
 def nats(n):
@@ -113,29 +129,33 @@ def spread(xs, unit=1000, fmt="{:+.0f}"):
 
 
 handling, same = [], True
-trained = {"local": [], "nats": []}
-over = {"wall": [], "cpu": []}
-per = {(m, k): [] for m in ("local", "nats") for k in ("wall", "cpu")}
+trained = {m: [] for m in modes}
+over = {(m, k): [] for m in modes[1:] for k in ("wall", "cpu")}
+per = {(m, k): [] for m in modes for k in ("wall", "cpu")}
+run = {"local": local, "nats": nats, "split": split}
 for i in range(rounds):
-    order = [("local", small), ("nats", small), ("nats", large), ("local", large)]
+    order = [(m, small) for m in modes] + [(m, large) for m in reversed(modes)]
     if i % 2:
         order.reverse()
     got, rows = {}, {}
     for mode, n in order:
-        wall, cpus, rows[(mode, n)] = (local if mode == "local" else nats)(n)
+        wall, cpus, rows[(mode, n)] = run[mode](n)
         got[(mode, n)] = (wall, cpus)
         trained[mode] += [r["seconds"] for r in rows[(mode, n)]]
     same = same and all(key(rows[("local", n)]) == key(rows[("nats", n)]) for n in (small, large))
     for k, idx, scale in (("wall", 0, 2), ("cpu", 1, 1)):
-        cost = {m: scale * (got[(m, large)][idx] - got[(m, small)][idx]) / (large - small) for m in ("local", "nats")}
+        cost = {m: scale * (got[(m, large)][idx] - got[(m, small)][idx]) / (large - small) for m in modes}
         for m in cost:
             per[(m, k)].append(cost[m])
-        over[k].append(cost["nats"] - cost["local"])
+        for m in modes[1:]:
+            over[(m, k)].append(cost[m] - cost["local"])
     print(f"round {i + 1}: " + "; ".join(f"{m} {n}: {w:.2f} s wall, {c:.2f} s cpu" for (m, n), (w, c) in sorted(got.items())), flush=True)
 
-print(f"same results in both modes: {same}")
-print(f"mean training seconds per trial: local {statistics.mean(trained['local']):.3f}, nats {statistics.mean(trained['nats']):.3f}")
+print(f"same results locally and through NATS: {same}")
+print("mean training seconds per trial: " + ", ".join(f"{m} {statistics.mean(trained[m]):.3f}" for m in modes))
 print(f"worker handling per trial: {spread(handling, fmt='{:.1f}')} ms over {len(handling)} runs (of a one-second trial: target < 30 ms)")
 for k in ("wall", "cpu"):
-    print(f"{k} per extra trial: local {statistics.median(per[('local', k)]):.3f} s, nats {statistics.median(per[('nats', k)]):.3f} s;"
-          f" overhead per trial {spread(over[k])} ms over {rounds} rounds (target < 30 ms, 3% of a one-second trial)")
+    print(f"{k} per extra trial: " + ", ".join(f"{m} {statistics.median(per[(m, k)]):.3f} s" for m in modes))
+    print(f"  nats overhead per trial: {spread(over[('nats', k)])} ms over {rounds} rounds (target < 30 ms, 3% of a one-second trial)")
+    if "split" in modes:
+        print(f"  two plain processes' overhead per trial: {spread(over[('split', k)])} ms")
