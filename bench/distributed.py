@@ -1,18 +1,27 @@
 """The overhead of training through NATS (issue 14); run by distributed.sh.
 
-The same sweep of about one-second trials runs locally (sweep run
---workers 2) and through `--nats embedded` with two `sweep worker`
-processes on this machine, at 8 and 24 trials, alternating, ROUNDS times.
-The extra cost of 16 more trials is each mode's cost per trial with the
-fixed costs (process start, data, server start and shutdown) cancelled
-out, in wall time and in CPU time (user + system of every process), and
-the workers' own accounting of the time they spend on a trial besides
-training it. On a busy machine the wall figures carry the other load's
-noise; CPU time less so, the workers' accounting least.
+The same sweep of one-second trials runs locally (sweep run --workers 2)
+and through `--nats embedded` with two `sweep worker` processes on this
+machine, at SMALL and LARGE trials. Each round runs the four in an order
+that alternates between rounds (local small, nats small, nats large,
+local large; then the reverse), so that a drift in the machine's speed
+falls on both modes alike.
+
+Within a round, each mode's cost of one more trial is
+(time at LARGE - time at SMALL) / (LARGE - SMALL): process start, data
+loading and the server's start and shutdown cancel out. The overhead per
+trial is the NATS cost less the local one, in wall time (two trials train
+at once, so a trial's share of the wall time is doubled) and in CPU time
+(user + system of every process). The median over rounds is the figure;
+the spread is printed beside it. The workers' own accounting (the time
+from taking a segment to acking it, less its training seconds, plus the
+gap before the next) and each mode's mean training seconds are printed
+too: the training itself must not be slower through NATS.
 """
 import datetime, json, os, re, resource, socket, statistics, subprocess, sys, time
 
-sweep, work, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sweep, work, rounds, small, large = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+modes = ["local", "nats"] + (["split"] if sys.argv[6:] == ["split"] else [])
 os.chdir(work)
 with socket.socket() as s:
     s.bind(("127.0.0.1", 0))
@@ -32,12 +41,33 @@ def clean(prefix):
             subprocess.run(["rm", "-rf", f], check=True)
 
 
+def report(db):
+    return json.loads(subprocess.run([sweep, "report", "--db", db, "--format", "json"],
+                                     check=True, capture_output=True, text=True).stdout)
+
+
 def local(n):
     clean("local.db")
     c0, t0 = cpu(), time.perf_counter()
     subprocess.run([sweep, "run", f"c{n}.yaml", "--db", "local.db", "--workers", "2"],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0, cpu() - c0
+    wall, cpus = time.perf_counter() - t0, cpu() - c0
+    return wall, cpus, report("local.db")
+
+
+def split(n):
+    """Two plain local processes of one worker each, on halves of the
+    trials (sweeps of their own): what two processes on this machine cost
+    without NATS, each with its own copy of the data."""
+    for db in ("a.db", "b.db"):
+        clean(db)
+    c0, t0 = cpu(), time.perf_counter()
+    procs = [subprocess.Popen([sweep, "run", f"c{n}{h}.yaml", "--db", f"{h}.db", "--workers", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for h in ("a", "b")]
+    if any(p.wait() != 0 for p in procs):
+        sys.exit("a split run failed")
+    wall, cpus = time.perf_counter() - t0, cpu() - c0
+    return wall, cpus, report("a.db") + report("b.db")
 
 
 def nats(n):
@@ -56,17 +86,18 @@ def nats(n):
         w.wait()
     for log in logs:
         log.close()
-    handling.append(worker_overhead(n))
-    return wall, cpu() - c0
+    cpus = cpu() - c0  # before the report's own CPU time
+    rows = report("nats.db")
+    handling.append(worker_overhead(n, rows))
+    return wall, cpus, rows
 
 
-def worker_overhead(n):
+def worker_overhead(n, rows):
     """The workers' own accounting, per trial: the time from taking a
     segment to acking it, less train.Train's seconds (fetching the
-    checkpoint, storing checkpoints and the result, publishing), plus the
-    gap before the next segment; from the workers' logs."""
-    seconds = {r["id"]: r["seconds"] for r in json.loads(subprocess.run(
-        [sweep, "report", "--db", "nats.db", "--format", "json"], check=True, capture_output=True, text=True).stdout)}
+    checkpoint, storing the result, publishing, acking), plus the gap
+    before the next segment; from the workers' logs."""
+    seconds = {r["id"]: r["seconds"] for r in rows}
     total, count = 0.0, 0
     for i in range(2):
         start, last_done = {}, None
@@ -88,36 +119,43 @@ def worker_overhead(n):
     return total / count
 
 
-def results(db):
-    out = subprocess.run([sweep, "report", "--db", db, "--format", "json"], check=True, capture_output=True, text=True).stdout
-    rows = json.loads(out)
+def key(rows):
     keep = ("id", "status", "val_accuracy", "val_cost", "val_loss", "train_accuracy", "test_accuracy", "cycles_trained")
-    return sorted(tuple(str(r.get(k)) for k in keep) for r in rows), rows
+    return sorted(tuple(str(r.get(k)) for k in keep) for r in rows)
 
 
-handling = []
-times = {}
-same = True
+def spread(xs, unit=1000, fmt="{:+.0f}"):
+    return f"median {fmt.format(unit * statistics.median(xs))}, range {fmt.format(unit * min(xs))} to {fmt.format(unit * max(xs))}"
+
+
+handling, same = [], True
+trained = {m: [] for m in modes}
+over = {(m, k): [] for m in modes[1:] for k in ("wall", "cpu")}
+per = {(m, k): [] for m in modes for k in ("wall", "cpu")}
+run = {"local": local, "nats": nats, "split": split}
 for i in range(rounds):
-    for n in (8, 24):
-        for mode, fn in (("local", local), ("nats", nats)):
-            times.setdefault((mode, n), []).append(fn(n))
-        same = same and results("local.db")[0] == results("nats.db")[0]
-trial = statistics.mean(r["seconds"] for r in results("local.db")[1])
-for (mode, n), v in sorted(times.items()):
-    print(f"{mode:5} {n:2} trials: wall " + ", ".join(f"{w:.2f}" for w, _ in v) + " s; cpu " + ", ".join(f"{c:.2f}" for _, c in v) + " s")
-print(f"same results in both modes: {same}")
-print(f"mean trial training time (local, 24 trials): {trial:.2f} s")
-print(f"worker handling per trial (median over runs): {1000 * statistics.median(handling):.1f} ms ="
-      f" {100 * statistics.median(handling):.2f}% of a one-second trial (target < 3%); runs: " + ", ".join(f"{1000 * h:.1f}" for h in handling) + " ms")
-for k, name in ((0, "wall"), (1, "cpu")):
-    for stat in (statistics.median, min):
-        v = {key: stat(x[k] for x in val) for key, val in times.items()}
-        per = {m: (v[(m, 24)] - v[(m, 8)]) / 16 for m in ("local", "nats")}
-        # Wall time per extra trial is for 2 workers at once: x2 per trial.
-        scale = 2 if k == 0 else 1
-        over = (per["nats"] - per["local"]) * scale
-        fixed = {m: v[(m, 8)] - 8 * per[m] for m in ("local", "nats")}
-        print(f"{name} ({stat.__name__}): per extra trial local {per['local'] * scale:.3f} s, nats {per['nats'] * scale:.3f} s,"
-              f" ratio {per['nats'] / per['local']:.3f}; overhead per trial {over * 1000:+.0f} ms ="
-              f" {100 * over:+.1f}% of a one-second trial; fixed: local {fixed['local']:.2f} s, nats {fixed['nats']:.2f} s")
+    order = [(m, small) for m in modes] + [(m, large) for m in reversed(modes)]
+    if i % 2:
+        order.reverse()
+    got, rows = {}, {}
+    for mode, n in order:
+        wall, cpus, rows[(mode, n)] = run[mode](n)
+        got[(mode, n)] = (wall, cpus)
+        trained[mode] += [r["seconds"] for r in rows[(mode, n)]]
+    same = same and all(key(rows[("local", n)]) == key(rows[("nats", n)]) for n in (small, large))
+    for k, idx, scale in (("wall", 0, 2), ("cpu", 1, 1)):
+        cost = {m: scale * (got[(m, large)][idx] - got[(m, small)][idx]) / (large - small) for m in modes}
+        for m in cost:
+            per[(m, k)].append(cost[m])
+        for m in modes[1:]:
+            over[(m, k)].append(cost[m] - cost["local"])
+    print(f"round {i + 1}: " + "; ".join(f"{m} {n}: {w:.2f} s wall, {c:.2f} s cpu" for (m, n), (w, c) in sorted(got.items())), flush=True)
+
+print(f"same results locally and through NATS: {same}")
+print("mean training seconds per trial: " + ", ".join(f"{m} {statistics.mean(trained[m]):.3f}" for m in modes))
+print(f"worker handling per trial: {spread(handling, fmt='{:.1f}')} ms over {len(handling)} runs (of a one-second trial: target < 30 ms)")
+for k in ("wall", "cpu"):
+    print(f"{k} per extra trial: " + ", ".join(f"{m} {statistics.median(per[(m, k)]):.3f} s" for m in modes))
+    print(f"  nats overhead per trial: {spread(over[('nats', k)])} ms over {rounds} rounds (target < 30 ms, 3% of a one-second trial)")
+    if "split" in modes:
+        print(f"  two plain processes' overhead per trial: {spread(over[('split', k)])} ms")

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -831,6 +832,32 @@ func TestInterruptAndResume(t *testing.T) {
 
 // sweep init names each config after its file, so that two starter configs
 // in one directory keep two databases; standard output keeps my-sweep.
+// init --help lists exactly the keys a stage may have: those the parser
+// lists when it meets an unknown one.
+func TestInitHelpListsStageKeys(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte("name: k\nsearch:\n  stages:\n    - {name: a, zzz: 1}\n"))
+	line := oneErrorLine(t, sweep(t, dir, "run", "c.yaml", "--plan"))
+	m := regexp.MustCompile(`expected one of (.*)\)`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("the parser lists no stage keys: %q", line)
+	}
+	parsed := strings.Split(m[1], ", ")
+	// A key line is "  KEY[, KEY...]   what it does"; continuations are
+	// indented further.
+	var listed []string
+	for _, l := range strings.Split(stageKeysHelp, "\n") {
+		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
+			keys, _, _ := strings.Cut(strings.TrimSpace(l), "   ")
+			listed = append(listed, strings.Split(keys, ", ")...)
+		}
+	}
+	slices.Sort(listed)
+	if !slices.Equal(listed, parsed) {
+		t.Errorf("init --help lists stage keys %v, the parser takes %v", listed, parsed)
+	}
+}
+
 func TestInitNamesTheSweepAfterItsFile(t *testing.T) {
 	dir := t.TempDir()
 	for file, want := range map[string]string{"exp-a.yaml": `name: "exp-a"`, "sweep.yml": `name: "sweep"`} {

@@ -343,6 +343,42 @@ func TestDistributedWrongToken(t *testing.T) {
 	}
 }
 
+// A coordinator that cannot reach its server, or that the server refuses,
+// exits non-zero in one line naming the flag to fix before it creates the
+// database, rather than waiting for ever beside a new empty sweep.
+func TestDistributedCoordinatorFailsFast(t *testing.T) {
+	srv := newTestServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	free := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	l.Close() // nothing listens there now
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no server", []string{"--nats", "nats://127.0.0.1:" + free}, "check --nats"},
+		{"wrong token", []string{"--nats", srv.url(), "--nats-token", "wrong"}, "--nats-token or --nats-creds"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "c.yaml"), []byte(killSweep))
+			r := sweep(t, dir, append([]string{"run", "c.yaml", "--db", "d.db"}, c.args...)...)
+			if r.code == 0 {
+				t.Fatalf("the coordinator ran: %s", r)
+			}
+			if line := oneErrorLine(t, r); !strings.Contains(line, c.want) {
+				t.Errorf("error %q does not say %q", line, c.want)
+			}
+			if got := listDir(t, dir); !slices.Equal(got, []string{"c.yaml"}) {
+				t.Errorf("a coordinator that could not connect left files behind: %v", got)
+			}
+		})
+	}
+}
+
 // watchProgress counts the progress notices of every sweep on srv.
 func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 	t.Helper()
@@ -526,6 +562,33 @@ func TestDistributedDuplicateResult(t *testing.T) {
 	checkSame(t, local, filepath.Join(dir, "dist.db"))
 	if s := summary(t, coord.stderr.String()); s[nStored] != 2 || s[nDuplicates] != 1 {
 		t.Errorf("counts %v: want 2 results stored and 1 duplicate dropped; first worker:\n%s", s, first.stderr)
+	}
+}
+
+// Trials a coordinator has queued show as queued in sweep status until a
+// worker begins them, and the live display says a trial started only then.
+func TestDistributedStatusShowsQueued(t *testing.T) {
+	srv := newTestServer(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "c.yaml"), []byte(mediumSweep))
+	coord := startSweep(t, dir, append([]string{"run", "c.yaml", "--db", "dist.db"}, srv.flags()...)...)
+	var status string
+	waitFor(t, "sweep status to show the queued trials", 30*time.Second, func() bool {
+		status = sweep(t, dir, "status", "--db", "dist.db").stdout
+		return strings.Contains(status, "0 training, 4 queued")
+	})
+	if n := strings.Count(status, "queued\n"); n != 4 {
+		t.Errorf("%d trials shown as queued, want 4:\n%s", n, status)
+	}
+	if strings.Contains(coord.stderr.String(), "started") {
+		t.Errorf("the coordinator says a trial started before any worker ran:\n%s", coord.stderr)
+	}
+	startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
+	if code := coord.wait(t, 60*time.Second); code != 0 {
+		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
+	}
+	if n := strings.Count(coord.stderr.String(), ") started"); n != 8 {
+		t.Errorf("%d trials said to start, want the 8 trained:\n%s", n, coord.stderr)
 	}
 }
 

@@ -32,7 +32,8 @@ as is; idx and cifar10 need the data where the comment says.
 
 Settings of the model and training sections (and of a stage's overrides),
 with their defaults:
-` + config.Help(),
+` + config.Help() + `
+` + stageKeysHelp,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
 				return usageError{fmt.Errorf("init takes at most one file, got %d", len(args))}
@@ -52,6 +53,25 @@ with their defaults:
 	cmd.Flags().BoolVar(&opts.force, "force", false, "overwrite FILE if it exists")
 	return cmd
 }
+
+// stageKeysHelp lists the keys of a stage in search.stages (a test holds
+// it to the parser's).
+const stageKeysHelp = `Keys of a stage (search.stages); the starter config shows most in use:
+  name       the stage's name
+  sampler    grid | random | sobol | tpe
+  trials     how many points the sampler draws
+  space      the searched settings, each {log10: [a, b]}, {loguniform: [lo, hi]},
+             {uniform: [a, b]}, {int: [a, b]} or {choice: [v, ...]}; refine for a range
+             from the stage before (log10: refine)
+  after      the earlier stage this one follows or refines (default: the one before)
+  refine     {top, margin}: narrow the space to the best trials of the stage before
+  best       retrain the best N configurations so far instead of sampling
+  seeds      train each configuration this many times
+  halving    {min_cycles, eta}: successive halving over cycles
+  tpe        {startup, batch}: with sampler tpe, the sobol points first, then rounds of proposals
+  lr_range   {min, max, epochs}: the LR range test instead of a search
+  model, training, data   overrides of the sections above for this stage
+`
 
 func runInit(ctx context.Context, opts initOptions) error {
 	// The config is named after its file, so that two configs in one

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes, as in restic: 1 for a failure, 2 for a command line that does
@@ -62,7 +64,7 @@ search exactly where it stopped.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{flagError(err)} })
 	root.AddCommand(newTrainCmd(), newRunCmd(), newResumeCmd(), newWorkerCmd(), newStatusCmd(), newReportCmd(), newInitCmd(), newPlotCmd(), newShowCmd(), newExportCmd(), newVersionCmd())
 	root.Version = "-" // any value makes cobra add --version; the template prints it
 	cobra.AddTemplateFunc("versionText", versionText)
@@ -132,4 +134,26 @@ func errorLine(err error, cmd *cobra.Command) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// flagError rewrites pflag's report of a number that does not parse
+// ("strconv.ParseFloat: parsing ...: invalid syntax") as what the flag
+// expected.
+func flagError(err error) error {
+	var bad *pflag.InvalidValueError
+	var num *strconv.NumError
+	if !errors.As(err, &bad) || !errors.As(err, &num) {
+		return err
+	}
+	want := "a number"
+	switch num.Func {
+	case "ParseInt", "ParseUint", "Atoi":
+		want = "an integer"
+	case "ParseBool":
+		want = "true or false"
+	}
+	if errors.Is(num.Err, strconv.ErrRange) {
+		return fmt.Errorf("--%s %q: out of range, expected %s that fits", bad.GetFlag().Name, bad.GetValue(), want)
+	}
+	return fmt.Errorf("--%s %q: expected %s", bad.GetFlag().Name, bad.GetValue(), want)
 }

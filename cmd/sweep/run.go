@@ -123,6 +123,7 @@ type coordination struct {
 // the coordinator that co's Execute runs the sweep through.
 func (co *coordination) start(o natsOptions, dbPath string, cfg config.Config, ro search.RunOptions, errOut io.Writer, logf func(string, ...any)) error {
 	conn := o.conn("sweep coordinator", logf)
+	conn.FailFast = true // before the database is created: a wrong --nats leaves nothing behind
 	if addr, embedded, _ := distributed.ParseEmbedded(o.url); embedded {
 		e, err := distributed.StartEmbedded(addr, dbPath+".nats", o.token)
 		if err != nil {

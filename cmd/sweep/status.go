@@ -129,7 +129,17 @@ func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 		return nil
 	}
 	sort.Slice(snap.Running, func(i, j int) bool { return snap.Running[i].ID < snap.Running[j].ID })
-	fmt.Fprintln(w, "\nrunning:")
+	queued := 0
+	for _, rt := range snap.Running {
+		if rt.Queued {
+			queued++
+		}
+	}
+	if queued > 0 {
+		fmt.Fprintf(w, "\nrunning (%d training, %d queued for a worker):\n", len(snap.Running)-queued, queued)
+	} else {
+		fmt.Fprintln(w, "\nrunning:")
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "id\tstage\tlambda\tstep\tepoch\tval acc\ttrained by")
 	for _, rt := range snap.Running {
@@ -143,10 +153,12 @@ func writeSnapshot(w io.Writer, snap store.StatusSnapshot) error {
 }
 
 // trainedBy says where a running trial trains: "worker (host, kernel)"
-// for a distributed worker, "host (kernel)" in the sweep's own pool, "-"
-// before its first record says.
+// for a distributed worker, "host (kernel)" in the sweep's own pool,
+// "queued" before a worker takes it.
 func trainedBy(rt store.RunningTrial) string {
 	switch {
+	case rt.Queued:
+		return "queued"
 	case rt.Worker != "":
 		return fmt.Sprintf("%s (%s, %s)", rt.Worker, rt.Host, rt.Kernel)
 	case rt.Host != "" || rt.Kernel != "":

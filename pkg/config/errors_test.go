@@ -28,7 +28,7 @@ func TestFieldErrors(t *testing.T) {
 		name, src, want string
 	}{
 		{"unknown top-level key", "name: x\ncolour: red\n",
-			`config: c.yaml:2: unknown key "colour"`},
+			`config: c.yaml:2: unknown key "colour" (expected one of data, model, name, search, seed, training)`},
 		{"unknown nested key", "training:\n  lamda: 0.1\n",
 			`config: c.yaml:2: training: unknown key "lamda" (did you mean "lambda"?)`},
 		{"model key in training", "training:\n  hidden: 10\n",
@@ -222,7 +222,7 @@ func TestFieldErrors(t *testing.T) {
 		{"tpe options with the default sampler", stages("    - name: a\n      tpe: {startup: 1}\n"),
 			`config: c.yaml:4: search.stages[0].tpe: the tpe options need sampler: tpe, the stage's sampler is grid`},
 		{"tpe unknown key", stages("    - name: a\n      sampler: tpe\n      tpe: {rounds: 3}\n"),
-			`config: c.yaml:5: search.stages[0].tpe: unknown key "rounds"`},
+			`config: c.yaml:5: search.stages[0].tpe: unknown key "rounds" (expected one of batch, startup)`},
 		{"tpe batch not an integer", stages("    - name: a\n      sampler: tpe\n      tpe: {batch: 1.5}\n"),
 			`config: c.yaml:5: search.stages[0].tpe.batch: expected an integer, got 1.5`},
 		{"best with tpe", stages("    - name: a\n    - name: b\n      best: 1\n      tpe: {batch: 2}\n"),

@@ -241,13 +241,16 @@ func (p *parser) mapping(n *yaml.Node, path string, f fields) error {
 	return nil
 }
 
-// hint suggests a fix for an unknown key: the closest known key, or the
-// section a training or model key belongs in.
+// hint suggests a fix for an unknown key: the section a training or model
+// key belongs in, the closest known key, or else every known one.
 func (p *parser) hint(path, name string, known []string) string {
 	if s, ok := Lookup(name); ok && !strings.HasSuffix(path, s.Section) && !strings.HasSuffix(path, "space") {
 		return fmt.Sprintf(" (%s belongs in the %s section)", name, s.Section)
 	}
-	return suggest(name, known)
+	if h := suggest(name, known); h != "" {
+		return h
+	}
+	return " (expected one of " + strings.Join(known, ", ") + ")"
 }
 
 func (p *parser) number(n *yaml.Node, path string) (float64, error) {

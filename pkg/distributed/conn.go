@@ -21,6 +21,10 @@ var ErrOptions = errors.New("distributed: bad option")
 // server refused.
 var ErrAuth = errors.New("distributed: not authorised")
 
+// ErrNoServer is wrapped by the error of a FailFast connection that found
+// no server.
+var ErrNoServer = errors.New("distributed: no NATS server")
+
 // ConnOptions say how to reach and authenticate to a NATS server; they
 // pass through to nats.go.
 type ConnOptions struct {
@@ -36,6 +40,11 @@ type ConnOptions struct {
 	Name string
 	// Logf, if set, hears about disconnections and reconnections.
 	Logf func(format string, args ...any)
+	// FailFast makes the first connection an error if no server answers
+	// (a coordinator: a wrong URL is a typo to report, not a wait);
+	// without it the first connection is retried for ever (a worker
+	// waits for its server). Either way a lost connection is retried.
+	FailFast bool
 }
 
 // Check validates the options without connecting: each error is one line
@@ -76,13 +85,14 @@ func (o ConnOptions) Check() error {
 
 // Connect connects to the server, retrying for ever: it returns at once,
 // and the connection comes up (and back, after the server was away)
-// whenever the server answers.
+// whenever the server answers. With o.FailFast the first connection must
+// succeed.
 func Connect(o ConnOptions) (*nats.Conn, error) {
 	if err := o.Check(); err != nil {
 		return nil, err
 	}
 	opts := []nats.Option{
-		nats.Name(o.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.Name(o.Name), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(!o.FailFast),
 		nats.ReconnectWait(500 * time.Millisecond), nats.ReconnectBufSize(64 << 20),
 	}
 	if o.Creds != "" {
@@ -108,7 +118,13 @@ func Connect(o ConnOptions) (*nats.Conn, error) {
 			nats.ReconnectHandler(func(nc *nats.Conn) { logf("reconnected to %s", nc.ConnectedUrlRedacted()) }))
 	}
 	nc, err := nats.Connect(o.URL, opts...)
-	if err != nil {
+	switch {
+	case err == nil:
+	case isAuthError(err):
+		return nil, fmt.Errorf("%w: the NATS server at %s refused this client (%v): check --nats-token or --nats-creds", ErrAuth, redact(o.URL), err)
+	case o.FailFast:
+		return nil, fmt.Errorf("%w at %s (%v): check --nats and that the server runs", ErrNoServer, redact(o.URL), err)
+	default:
 		return nil, fmt.Errorf("distributed: connect to %s: %w", redact(o.URL), err)
 	}
 	return nc, nil
@@ -178,10 +194,14 @@ func whileOpen(ctx context.Context, nc *nats.Conn) (context.Context, context.Can
 // closedError says why nc was closed, naming the flags to fix if the
 // server refused the credentials.
 func closedError(nc *nats.Conn) error {
-	if err := nc.LastError(); errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked) {
+	if err := nc.LastError(); isAuthError(err) {
 		return fmt.Errorf("%w: the NATS server refused this client (%v): check --nats-token or --nats-creds", ErrAuth, err)
 	}
 	return fmt.Errorf("distributed: the connection to the NATS server was closed (%v)", nc.LastError())
+}
+
+func isAuthError(err error) bool {
+	return errors.Is(err, nats.ErrAuthorization) || errors.Is(err, nats.ErrAuthExpired) || errors.Is(err, nats.ErrAuthRevoked)
 }
 
 func trySetup(ctx context.Context, js jetstream.JetStream) (jetstream.ObjectStore, error) {

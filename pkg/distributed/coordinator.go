@@ -78,7 +78,13 @@ type Coordinator struct {
 
 type waiter struct {
 	progress chan progressMsg
-	results  chan jetstream.Msg
+	results  chan delivery
+}
+
+// delivery is a result message and what it says, decoded once.
+type delivery struct {
+	m jetstream.Msg
+	r resultMsg
 }
 
 // NewCoordinator returns a Coordinator of cfg's sweep on nc's server; it
@@ -196,7 +202,7 @@ func (c *Coordinator) onResult(m jetstream.Msg) {
 	c.mu.Unlock()
 	if w != nil {
 		select {
-		case w.results <- m:
+		case w.results <- delivery{m, r}:
 			return
 		default:
 		}
@@ -253,7 +259,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		}
 		job.Options.Resume = nil // the object store has it now
 	}
-	w := &waiter{progress: make(chan progressMsg, 64), results: make(chan jetstream.Msg, 4)}
+	w := &waiter{progress: make(chan progressMsg, 64), results: make(chan delivery, 4)}
 	c.mu.Lock()
 	c.waiters[t.ID] = w
 	c.mu.Unlock()
@@ -265,8 +271,8 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		// again as duplicates once it is stored.
 		for {
 			select {
-			case m := <-w.results:
-				_ = m.NakWithDelay(time.Second)
+			case d := <-w.results:
+				_ = d.m.NakWithDelay(time.Second)
 			default:
 				return
 			}
@@ -296,13 +302,11 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			return nil, ctx.Err()
 		case p := <-w.progress:
 			job.Ran = p.Ran.segment()
-			if job.Started.IsZero() {
-				job.Started = time.Now()
-			}
-			switch {
-			case p.Record != nil && job.Options.OnRecord != nil:
+			begin(job)
+			if p.Record != nil && job.Options.OnRecord != nil {
 				job.Options.OnRecord(*p.Record)
-			case p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery:
+			}
+			if p.Checkpoint > lastCk && job.Options.OnCheckpoint != nil && time.Since(copied) >= copyEvery {
 				ck, err := getCheckpoint(ctx, c.obs, c.key, t.ID, shapeOf(t))
 				if err != nil || ck == nil || ck.Step <= lastCk {
 					continue // a later notice or the result will do
@@ -312,12 +316,12 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 					return nil, err
 				}
 			}
-		case m := <-w.results:
-			res, terr, ok := c.readResult(ctx, m, job)
+		case d := <-w.results:
+			res, terr, ok := c.readResult(ctx, d, job)
 			if !ok {
-				// Its object is gone or unusable: train the segment
+				// Its payload is gone or unusable: train the segment
 				// again, once its work message is acked.
-				_ = m.Term()
+				_ = d.m.Term()
 				again = time.After(0)
 				continue
 			}
@@ -381,15 +385,12 @@ func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (q
 
 // readResult turns a result message into what train.Train would have
 // returned, and sets job.Stored to ack it after the commit. ok is false if
-// its object cannot be read or does not fit the trial (logged): the
+// its payload cannot be read or does not fit the trial (logged): the
 // caller terminates it and trains the segment again.
-func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *search.Job) (res *train.Result, terr error, ok bool) {
-	var r resultMsg
-	_ = json.Unmarshal(m.Data(), &r) // onResult checked it
+func (c *Coordinator) readResult(ctx context.Context, d delivery, job *search.Job) (res *train.Result, terr error, ok bool) {
+	m, r := d.m, d.r
 	job.Ran = r.Ran.segment()
-	if job.Started.IsZero() {
-		job.Started = time.Now() // its progress notices were lost
-	}
+	begin(job) // if its progress notices were lost
 	job.Stored = func() {
 		c.stats.Results.Add(1)
 		c.drop(m, r)
@@ -400,8 +401,16 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 	if r.Status == statusFailed {
 		return nil, errors.New(r.Error), true
 	}
-	var blob []byte
 	sh := shapeOf(job.Trial)
+	switch inline := len(r.Payload) > 0; {
+	case inline == (r.Object != ""):
+		c.opts.Logf("trial %s: dropping the result from %s: it has %d bytes inline and object %q, want exactly one", r.Trial, r.Ran.Worker, len(r.Payload), r.Object)
+		job.Stored = nil
+		return nil, nil, false
+	case inline:
+		return c.decodeResult(r, r.Payload, sh, job)
+	}
+	var blob []byte
 	err := retry(ctx, func(ctx context.Context) error {
 		var err error
 		blob, err = getBounded(ctx, c.obs, r.Object, sh.maxPayload())
@@ -419,6 +428,11 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 		job.Stored = nil
 		return nil, nil, false
 	}
+	return c.decodeResult(r, blob, sh, job)
+}
+
+// decodeResult is readResult's decoding of a result's payload.
+func (c *Coordinator) decodeResult(r resultMsg, blob []byte, sh shape, job *search.Job) (res *train.Result, terr error, ok bool) {
 	res, terr, bad := decodeResult(r.Status, blob, sh)
 	if bad != nil {
 		c.opts.Logf("trial %s: dropping the result from %s: %v", r.Trial, r.Ran.Worker, bad)
@@ -426,6 +440,16 @@ func (c *Coordinator) readResult(ctx context.Context, m jetstream.Msg, job *sear
 		return nil, nil, false
 	}
 	return res, terr, true
+}
+
+// begin marks job as begun on its worker, the first time only.
+func begin(job *search.Job) {
+	if job.Started.IsZero() {
+		job.Started = time.Now()
+		if job.OnStart != nil {
+			job.OnStart()
+		}
+	}
 }
 
 func shapeOf(t *search.PlannedTrial) shape {

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
@@ -126,6 +129,21 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	wctx, stop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
+	// A copy of every result message: these results are small, so each
+	// carries its payload and none is an object.
+	var inline, objects atomic.Int64
+	sub, err := nc.Subscribe("sweep.results.>", func(m *nats.Msg) {
+		var r resultMsg
+		if json.Unmarshal(m.Data, &r) == nil && len(r.Payload) > 0 && r.Object == "" {
+			inline.Add(1)
+		} else {
+			objects.Add(1)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
 	got := runSweep(t, t.TempDir(), search.RunOptions{Executor: coord}, func(db *store.DB) {
 		if err := coord.Attach(t.Context(), db); err != nil {
 			t.Fatal(err)
@@ -146,5 +164,11 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	}
 	if n := stats.Results.Load(); n != wstats.Trained.Load() || n == 0 || stats.Duplicates.Load() != 0 {
 		t.Errorf("%d results stored, %d duplicates, %d segments trained: want one stored per segment", n, stats.Duplicates.Load(), wstats.Trained.Load())
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if inline.Load() != stats.Results.Load() || objects.Load() != 0 {
+		t.Errorf("%d results inline, %d otherwise, %d stored: want every one inline", inline.Load(), objects.Load(), stats.Results.Load())
 	}
 }

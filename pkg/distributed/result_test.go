@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -126,8 +127,9 @@ func FuzzDecodeResult(f *testing.F) {
 }
 
 // A result that does not fit its trial (here: no history, which the
-// runner indexes) is terminated and its segment trained again; the sweep
-// ends as a local one, and a restart is not needed.
+// runner indexes, in an object or inline) or says both, is terminated and
+// its segment trained again; the sweep ends as a local one, and a restart
+// is not needed.
 func TestCoordinatorDropsMalformedResult(t *testing.T) {
 	want := localResults(t)
 
@@ -189,13 +191,18 @@ func TestCoordinatorDropsMalformedResult(t *testing.T) {
 			n++
 		}
 	}
-	if n != 1 {
-		t.Errorf("%d log lines about a dropped result, want 1: %q", n, logs.lines)
+	if n != len(malformedAnswers) {
+		t.Errorf("%d log lines about a dropped result, want %d: %q", n, len(malformedAnswers), logs.lines)
 	}
 }
 
-// answerMalformed takes one work message and answers it with a done
-// result whose history is empty, as a broken or hostile worker might.
+// malformedAnswers are the ways answerMalformed answers work messages, one
+// each: a done result whose history is empty, as a broken or hostile worker
+// might send, in an object and inline, and a result with both.
+var malformedAnswers = []struct{ object, inline bool }{{true, false}, {false, true}, {true, true}}
+
+// answerMalformed takes a work message for each of malformedAnswers and
+// answers it so.
 func answerMalformed(ctx context.Context, nc *nats.Conn) error {
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -210,27 +217,38 @@ func answerMalformed(ctx context.Context, nc *nats.Conn) error {
 	if err != nil {
 		return err
 	}
-	msg, err := cons.Next(jetstream.FetchMaxWait(20 * time.Second))
-	if err != nil {
-		return err
-	}
-	seg, _, err := decodeSegment(msg.Data())
-	if err != nil {
-		return err
-	}
 	blob, err := encodeGob(resultPayload{Result: &train.Result{Steps: 1}})
 	if err != nil {
 		return err
 	}
-	out := resultMsg{Version: wireVersion, Trial: seg.Trial, Ran: ran{Worker: "rogue"}, Status: statusDone, Object: seg.Sweep + "/" + seg.Trial + "/res/rogue"}
-	if _, err := obs.PutBytes(ctx, out.Object, blob); err != nil {
-		return err
+	for i, a := range malformedAnswers {
+		msg, err := cons.Next(jetstream.FetchMaxWait(20 * time.Second))
+		if err != nil {
+			return err
+		}
+		seg, _, err := decodeSegment(msg.Data())
+		if err != nil {
+			return err
+		}
+		out := resultMsg{Version: wireVersion, Trial: seg.Trial, Ran: ran{Worker: "rogue"}, Status: statusDone}
+		if a.object {
+			out.Object = fmt.Sprintf("%s/%s/res/rogue-%d", seg.Sweep, seg.Trial, i)
+			if _, err := obs.PutBytes(ctx, out.Object, blob); err != nil {
+				return err
+			}
+		}
+		if a.inline {
+			out.Payload = blob
+		}
+		body, _ := json.Marshal(out)
+		if _, err := js.Publish(ctx, resultsSubject(seg.Sweep, seg.Trial), body); err != nil {
+			return err
+		}
+		if err := msg.DoubleAck(ctx); err != nil {
+			return err
+		}
 	}
-	body, _ := json.Marshal(out)
-	if _, err := js.Publish(ctx, resultsSubject(seg.Sweep, seg.Trial), body); err != nil {
-		return err
-	}
-	return msg.DoubleAck(ctx)
+	return nil
 }
 
 // An object larger than its bound is refused before it is read.

@@ -20,8 +20,9 @@ import (
 // wireVersion is the version of the messages below; a worker gives a
 // segment of another version back (a newer coordinator's, for a newer
 // worker) and terminates malformed ones. Version 2 publishes each trial's
-// segments and results on subjects of their own.
-const wireVersion = 2
+// segments and results on subjects of their own; version 3 carries a
+// result that fits in its message inline.
+const wireVersion = 3
 
 const (
 	workStream    = "SWEEP_WORK"
@@ -32,7 +33,8 @@ const (
 	// an in-progress ack before it is delivered again.
 	DefaultAckWait = 30 * time.Second
 	// maxMessage bounds what a worker or coordinator decodes from a
-	// message; the messages are small, their payloads are objects.
+	// message: nats-server's default max_payload. A result larger than a
+	// message allows is an object.
 	maxMessage = 1 << 20
 )
 
@@ -197,7 +199,11 @@ const (
 	statusFailed   = "failed"
 )
 
-// resultMsg is a results message; the result itself is the object Object.
+// resultMsg is a results message. The result itself (a gob
+// resultPayload) is Payload if the message can hold it, else the object
+// Object: most results are a few hundred kilobytes, and an object costs
+// the worker an upload and the coordinator a download and a delete, each
+// several round trips and server writes.
 type resultMsg struct {
 	Version int    `json:"v"`
 	Trial   string `json:"trial"`
@@ -205,6 +211,7 @@ type resultMsg struct {
 	Status  string `json:"status"`
 	Error   string `json:"error,omitempty"`
 	Object  string `json:"object,omitempty"`
+	Payload []byte `json:"payload,omitempty"`
 }
 
 // resultPayload is a result object: what train.Train returned.
@@ -216,8 +223,8 @@ type resultPayload struct {
 }
 
 // progressMsg is a progress notice: a history record, that the trial's
-// checkpoint object holds a newer checkpoint, or (neither) that a worker
-// started the segment. Gob, because a
+// checkpoint object holds a newer checkpoint (with the latest record not
+// sent yet, if any), or (neither) that a worker started the segment. Gob, because a
 // record's floats may be NaN.
 type progressMsg struct {
 	Trial      string

@@ -49,9 +49,10 @@ const storeEvery = time.Second
 
 // recordEvery is how often at most a worker sends a history record as
 // progress: enough for status and the live display, which the record
-// messages are for (the result carries the whole history), and on short
-// trials a message per record was a third of the coordinator's work.
-const recordEvery = 250 * time.Millisecond
+// messages are for (the result carries the whole history); on short
+// trials a message per record was a third of the coordinator's work, and
+// a person watching reads no faster.
+const recordEvery = time.Second
 
 // WorkerStats count what RunWorkers did, for tests and logs.
 type WorkerStats struct {
@@ -224,6 +225,11 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	}
 	notify(progressMsg{Trial: seg.Trial, Ran: r}) // started
 	stored, noticed := time.Now(), time.Time{}
+	// The latest record, and whether a notice carried it: a checkpoint's
+	// notice carries it too, so that the trial's segment reaches as far
+	// as the checkpoint a redelivery resumes from.
+	var last train.Record
+	lastSent := true
 	res, terr := train.Train(ctx, tr.Settings, ds.Prepared, train.Options{
 		Resume: resume, Kernel: w.opts.Kernel, CheckpointEvery: seg.CheckpointEvery,
 		OnCheckpoint: func(ck *train.Checkpoint) error {
@@ -236,13 +242,18 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 			// A checkpoint that cannot be stored (the server is away)
 			// only means a redelivery resumes from an earlier one.
 			if err := putCheckpoint(c, w.obs, seg.Sweep, seg.Trial, ck); err == nil {
-				notify(progressMsg{Trial: seg.Trial, Ran: r, Checkpoint: ck.Step})
+				p := progressMsg{Trial: seg.Trial, Ran: r, Checkpoint: ck.Step}
+				if !lastSent {
+					p.Record, lastSent = &last, true
+				}
+				notify(p)
 			}
 			return nil
 		},
 		OnRecord: func(rec train.Record) {
+			last, lastSent = rec, false
 			if time.Since(noticed) >= recordEvery {
-				noticed = time.Now()
+				noticed, lastSent = time.Now(), true
 				notify(progressMsg{Trial: seg.Trial, Ran: r, Record: &rec})
 			}
 		},
@@ -264,23 +275,28 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	default:
 		out.Status, out.Error = statusFailed, terr.Error()
 	}
-	out.Object = fmt.Sprintf("%s/%s/res/%s-%d", seg.Sweep, seg.Trial, name, w.seq.Add(1))
+	id := fmt.Sprintf("%s/%s/res/%s-%d", seg.Sweep, seg.Trial, name, w.seq.Add(1))
 	blob, err := encodeGob(payload)
 	if err != nil {
 		out.Status, out.Error, blob = statusFailed, err.Error(), nil
 	}
+	out.Payload = blob
 	body, _ := json.Marshal(out)
-	// The result's object, then its message (deduplicated by the object's
-	// name if a retry repeats it), then the work message's ack: a worker
+	if blob != nil && int64(len(body)) > w.inlineLimit() {
+		out.Payload, out.Object = nil, id
+		body, _ = json.Marshal(out)
+	}
+	// The result's object if it has one, then its message (deduplicated
+	// by id if a retry repeats it), then the work message's ack: a worker
 	// killed between any two leaves its segment to be delivered again.
 	stop = w.keepAlive(msg, every)
 	err = retry(ctx, func(c context.Context) error {
-		if blob != nil {
+		if out.Object != "" {
 			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
 				return err
 			}
 		}
-		_, err := w.js.Publish(c, resultsSubject(seg.Sweep, seg.Trial), body, jetstream.WithMsgID(out.Object))
+		_, err := w.js.Publish(c, resultsSubject(seg.Sweep, seg.Trial), body, jetstream.WithMsgID(id))
 		return err
 	})
 	stop()
@@ -295,6 +311,13 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	}
 	w.stats.Trained.Add(1)
 	w.opts.Logf("%s: trial %s %s", name, seg.Trial, out.Status)
+}
+
+// inlineLimit is the largest result message a worker sends with its
+// payload inline: what the server and the coordinator accept, less room
+// for the message's headers.
+func (w *worker) inlineLimit() int64 {
+	return min(w.nc.MaxPayload(), maxMessage) - 4<<10
 }
 
 // ackEvery is how often to send in-progress acks: a third of the work

@@ -20,7 +20,8 @@ type Executor interface {
 	// train.Train(ctx, job.Trial.Config, job.Trial.Data.Prepared,
 	// job.Options) would return. It calls job.Options' hooks on the
 	// calling goroutine, one at a time, and sets job.Ran before each call
-	// and before it returns.
+	// and before it returns; it calls job.OnStart first, once the segment
+	// begins to train.
 	Execute(ctx context.Context, job *Job) (*train.Result, error)
 }
 
@@ -40,6 +41,10 @@ type Job struct {
 	// executor acknowledges the result there, so that no acknowledged
 	// result can be lost.
 	Stored func()
+	// OnStart, set by the Runner, is called by the executor once, on the
+	// calling goroutine, when the segment begins to train (job.Ran says
+	// where): until then the trial shows as queued.
+	OnStart func()
 }
 
 // maxInFlight bounds the segments a Runner with an Executor keeps in
@@ -57,6 +62,7 @@ func (e localExecutor) Execute(ctx context.Context, job *Job) (*train.Result, er
 	if job.Options.Resume != nil {
 		job.Ran.From = job.Options.Resume.Step
 	}
+	job.OnStart()
 	return e.r.trainFn(ctx, job.Trial.Config, job.Trial.Data.Prepared, job.Options)
 }
 

@@ -458,6 +458,7 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	r.trialStarted(t, from, resumedAt, total, resume)
 
 	job := &Job{Trial: t}
+	job.OnStart = func() { r.trialBegan(t, job.Ran, resumedAt, total) }
 	job.Options = train.Options{
 		Resume:          resume,
 		Kernel:          r.opts.Kernel,
@@ -567,7 +568,7 @@ func (r *Runner) Trained() int { return int(r.started.Load()) }
 func (r *Runner) StoreSeconds() float64 { return float64(r.storeNanos.Load()) / 1e9 }
 
 func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, total int, ck *train.Checkpoint) {
-	rt := &store.RunningTrial{ID: t.ID, Stage: t.Stage.Name, Params: t.Params, Step: resumedAt, TotalSteps: total}
+	rt := &store.RunningTrial{ID: t.ID, Stage: t.Stage.Name, Params: t.Params, Step: resumedAt, TotalSteps: total, Queued: true}
 	if ck != nil && len(ck.History) > 0 {
 		last := ck.History[len(ck.History)-1]
 		rt.Epoch, rt.ValAccuracy = last.Epoch, ptr(last.ValAccuracy)
@@ -578,6 +579,17 @@ func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, tot
 	if c := r.count[t.Stage.Name]; c != nil {
 		c[from]--
 		c[store.Running]++
+	}
+	r.mu.Unlock()
+}
+
+// trialBegan marks a trial's segment as training where ran says: handed
+// over, it was queued until now.
+func (r *Runner) trialBegan(t *PlannedTrial, ran store.Segment, resumedAt, total int) {
+	r.mu.Lock()
+	if rt := r.live[t.ID]; rt != nil {
+		rt.Queued = false
+		rt.Worker, rt.Host, rt.Kernel = ran.Worker, ran.Host, ran.Kernel
 	}
 	r.mu.Unlock()
 	if obs := r.opts.Observer; obs != nil {

@@ -44,6 +44,9 @@ type RunningTrial struct {
 	Worker string `json:"worker,omitempty"`
 	Host   string `json:"host,omitempty"`
 	Kernel string `json:"kernel,omitempty"`
+	// Queued says the trial waits in a remote executor's queue: no
+	// worker has begun it yet.
+	Queued bool `json:"queued,omitempty"`
 }
 
 // runningTrialJSON shadows ValAccuracy so a NaN can be written.
