@@ -93,27 +93,29 @@ def nats(n):
 
 
 def worker_overhead(n, rows):
-    """The workers' own accounting, per trial: the time from taking a
-    segment to acking it, less train.Train's seconds (fetching the
-    checkpoint, storing the result, publishing, acking), plus the gap
-    before the next segment; from the workers' logs."""
+    """The workers' own accounting, per trial: the time from a segment's
+    start to the next one's on the same worker (to the last one's result
+    sent, for the last), less the segment's training seconds. It counts
+    fetching the start checkpoint, storing checkpoints, whatever of
+    sending the result and pulling the next segment the worker waits for,
+    and train.Train's setup; from the workers' logs."""
     seconds = {r["id"]: r["seconds"] for r in rows}
     total, count = 0.0, 0
     for i in range(2):
-        start, last_done = {}, None
+        starts, done = [], {}
         for line in open(f"w{i}.log"):
             m = re.search(r"(\d\d:\d\d:\d\d\.\d+) \S+: trial (\w+) (.*)", line)
-            if not m:
+            if not m or m.group(2) not in seconds:
                 continue
             t = datetime.datetime.strptime(m.group(1), "%H:%M:%S.%f").timestamp()
             if m.group(3).startswith("of sweep"):
-                start[m.group(2)] = t
-                if last_done is not None:
-                    total += t - last_done
-            elif m.group(2) in start and m.group(2) in seconds:
-                total += t - start[m.group(2)] - seconds[m.group(2)]
-                count += 1
-                last_done = t
+                starts.append((t, m.group(2)))
+            else:
+                done[m.group(2)] = t
+        for k, (t, trial) in enumerate(starts):
+            end = starts[k + 1][0] if k + 1 < len(starts) else done[trial]
+            total += end - t - seconds[trial]
+            count += 1
     if count != n:
         sys.exit(f"the worker logs show {count} trials, want {n}")
     return total / count

@@ -99,6 +99,7 @@ func RunWorkers(ctx context.Context, nc *nats.Conn, opts WorkerOptions, stats *W
 		}()
 	}
 	wg.Wait()
+	w.sending.Wait()
 	return ctx.Err()
 }
 
@@ -111,6 +112,8 @@ type worker struct {
 	stats *WorkerStats
 	data  *dataCache
 	seq   atomic.Int64 // result objects' numbers
+	// sending counts results being sent, which RunWorkers waits for.
+	sending sync.WaitGroup
 }
 
 // consumer is the shared work consumer, created with the default ack
@@ -142,6 +145,7 @@ func (w *worker) loop(ctx context.Context, name string) {
 	if err != nil {
 		return
 	}
+	var sent <-chan struct{} // the last result being sent
 	for ctx.Err() == nil {
 		fctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		msg, err := cons.Next(jetstream.FetchContext(fctx))
@@ -161,12 +165,15 @@ func (w *worker) loop(ctx context.Context, name string) {
 			}
 			continue
 		}
-		w.handle(ctx, cons, msg, name)
+		sent = w.handle(ctx, cons, msg, name, sent)
 	}
 }
 
-// handle trains one work message's segment.
-func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstream.Msg, name string) {
+// handle trains one work message's segment and, once prev (the result of
+// the segment before, if any) is sent, starts sending its result. It
+// returns a channel closed once that result is sent, or prev if it sends
+// none.
+func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstream.Msg, name string, prev <-chan struct{}) <-chan struct{} {
 	seg, tr, err := decodeSegment(msg.Data())
 	if errors.Is(err, errOtherVersion) {
 		w.stats.Refused.Add(1)
@@ -174,24 +181,24 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 			w.opts.Logf("%s: %v; giving such segments back for workers of that version", name, err)
 		}
 		_ = msg.NakWithDelay(refusedDelay)
-		return
+		return prev
 	}
 	if err != nil {
 		w.refuse(ctx, msg, name, err)
-		return
+		return prev
 	}
 	ds, err := w.data.get(ctx, seg.Data)
 	if err != nil {
 		if ctx.Err() != nil {
 			_ = msg.Nak()
-			return
+			return prev
 		}
 		w.stats.Refused.Add(1)
 		if w.data.firstFailure(seg.Data.Fingerprint) {
 			w.opts.Logf("%s: %v; giving its trials back for other workers", name, err)
 		}
 		_ = msg.NakWithDelay(refusedDelay)
-		return
+		return prev
 	}
 	nctx := context.WithoutCancel(ctx) // NATS calls that must finish when ctx ends
 	var resume *train.Checkpoint
@@ -202,7 +209,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	})
 	if ctx.Err() != nil {
 		_ = msg.Nak()
-		return
+		return prev
 	}
 	r := ran{Worker: name, Host: w.host, Kernel: w.opts.Kernel}
 	if resume != nil {
@@ -262,7 +269,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	if ctx.Err() != nil {
 		// Interrupted: the checkpoint is stored; hand the segment over.
 		_ = msg.Nak()
-		return
+		return prev
 	}
 	out := resultMsg{Version: wireVersion, Trial: seg.Trial, Ran: r}
 	var payload resultPayload
@@ -286,17 +293,36 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		out.Payload, out.Object = nil, id
 		body, _ = json.Marshal(out)
 	}
-	// The result's object if it has one, then its message (deduplicated
-	// by id if a retry repeats it), then the work message's ack: a worker
-	// killed between any two leaves its segment to be delivered again.
+	// The result goes back while this worker trains its next segment:
+	// publishing and acking wait on the server (5-15 ms a trial measured
+	// with every core training), which need not hold up training. A
+	// worker sends one result at a time.
+	if prev != nil {
+		<-prev
+	}
+	sent := make(chan struct{})
 	stop = w.keepAlive(msg, every)
-	err = retry(ctx, func(c context.Context) error {
+	w.sending.Add(1)
+	go func() {
+		defer w.sending.Done()
+		defer close(sent)
+		w.send(ctx, msg, name, resultsSubject(seg.Sweep, seg.Trial), out, blob, body, id, stop)
+	}()
+	return sent
+}
+
+// send returns a segment's result: its object if it has one, then its
+// message (deduplicated by id if a retry repeats it), then the work
+// message's ack. A worker killed between any two leaves its segment to be
+// delivered again. stop ends the segment's in-progress acks.
+func (w *worker) send(ctx context.Context, msg jetstream.Msg, name, subject string, out resultMsg, blob, body []byte, id string, stop func()) {
+	err := retry(ctx, func(c context.Context) error {
 		if out.Object != "" {
 			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
 				return err
 			}
 		}
-		_, err := w.js.Publish(c, resultsSubject(seg.Sweep, seg.Trial), body, jetstream.WithMsgID(id))
+		_, err := w.js.Publish(c, subject, body, jetstream.WithMsgID(id))
 		return err
 	})
 	stop()
@@ -304,13 +330,13 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 		_ = msg.Nak()
 		return
 	}
-	c, cancel := context.WithTimeout(nctx, 10*time.Second)
+	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := msg.DoubleAck(c); err != nil {
-		w.opts.Logf("%s: trial %s: ack failed (%v); its redelivery will be a duplicate, stored once", name, seg.Trial, err)
+		w.opts.Logf("%s: trial %s: ack failed (%v); its redelivery will be a duplicate, stored once", name, out.Trial, err)
 	}
 	w.stats.Trained.Add(1)
-	w.opts.Logf("%s: trial %s %s", name, seg.Trial, out.Status)
+	w.opts.Logf("%s: trial %s %s", name, out.Trial, out.Status)
 }
 
 // inlineLimit is the largest result message a worker sends with its
