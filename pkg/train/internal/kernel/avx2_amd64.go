@@ -144,8 +144,8 @@ var (
 // whole padded hidden layer of the notebook's 50 units.
 const avx2Panel32, avx2Panel64 = 56, 56
 
-// mulAddAVX2 is mulAddFast for the AVX2 set: the widest blocks first, and
-// for each block of columns every row.
+// mulAddAVX2 is mulAddFast for the AVX2 set: the block kernels of
+// mulAddBlocks, the widest first.
 func mulAddAVX2[T Float](rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
 	switch a := any(a).(type) {
 	case []float32:

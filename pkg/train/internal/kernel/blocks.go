@@ -59,9 +59,11 @@ const band = 24
 // (kBytes/size x 56, 56 KiB) in L2 even on a Zen 3 (512 KiB).
 const kBytes = 1 << 10
 
-// maxSums is the widest product a k-blocked band keeps its sums for on
-// the stack (56 float32 columns, 52 float64, a panel); a wider one
-// allocates them.
+// maxSums is the widest product a k-blocked band keeps its sums for in a
+// fixed array (56 float32 columns, 52 float64, a panel); a wider one
+// allocates them to fit. The array is allocated too (once a call, on the
+// heap): the kernels are called through func values, so the compiler
+// cannot see that the pointers into it do not escape.
 const maxSums = 64
 
 func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
