@@ -69,6 +69,9 @@ const maxSums = 64
 func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, csA int, b []T, ldb int, c []T, ldc int) (doneCols int) {
 	var planBuf [16]uint8
 	plan, width := planBlocks(blocks, cols, planBuf[:0])
+	if width == 0 {
+		return 0 // narrower than every block: all Go's
+	}
 	var zero T
 	size := int(unsafe.Sizeof(zero))
 	if k*ldb*size <= smallB {
@@ -131,7 +134,7 @@ func kBlocked[T Float](blocks []colBlock[T], plan []uint8, width, rows, k int, s
 func mulAddBlocksWidened(set Set, blocks []colBlock[float64], rows, cols, k int, a []float32, lda int, b []float64, ldb int, c []float64, ldc int) int {
 	var planBuf [16]uint8
 	plan, width := planBlocks(blocks, cols, planBuf[:0])
-	if k*ldb*8 <= smallB || width > maxSums {
+	if width == 0 || k*ldb*8 <= smallB || width > maxSums {
 		return 0
 	}
 	const kc = kBytes / 8
