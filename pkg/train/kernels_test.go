@@ -61,8 +61,29 @@ func summary(r *Result) string {
 // history, weights and test metrics. A set this CPU lacks is skipped by
 // name.
 func TestKernelsAgreeBitForBit(t *testing.T) {
-	ds := crossData(t)
-	for _, c := range crossCases() {
+	testKernelsAgree(t, crossCases(), crossData(t))
+}
+
+// The same on 1200 features, which crossData's 30 never reach: X·W1's B
+// (1200 x 56 float32, 1200 x 52 float64) is past the AVX2 and NEON sets'
+// smallB, so they block the product over k (1200 is no multiple of a
+// piece), and a float64 evaluation widens X inside it
+// (kernel.MulAddWidened).
+func TestKernelsAgreeOnWideData(t *testing.T) {
+	var cases []crossCase
+	for _, p := range []Precision{Float32, Float64} {
+		cfg := smallConfig()
+		cfg.Hidden, cfg.Precision, cfg.Lambda = 50, p, 1e-3
+		cfg.Cycles, cfg.RecordsPerCycle = 1, 2
+		cases = append(cases, crossCase{string(p), cfg})
+	}
+	testKernelsAgree(t, cases, syntheticDataset(t, 100, 1200, 5, 9))
+}
+
+// testKernelsAgree trains each case on ds with every kernel set and holds
+// it to the generic one's bits.
+func testKernelsAgree(t *testing.T, cases []crossCase, ds *Dataset) {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			want := mustTrain(t, c.cfg, ds, Options{Kernel: "generic"})
 			t.Logf("generic: test cost %.17g", want.Test.Cost)
