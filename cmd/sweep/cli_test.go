@@ -830,8 +830,6 @@ func TestInterruptAndResume(t *testing.T) {
 	})
 }
 
-// sweep init names each config after its file, so that two starter configs
-// in one directory keep two databases; standard output keeps my-sweep.
 // init --help lists exactly the keys a stage may have: those the parser
 // lists when it meets an unknown one.
 func TestInitHelpListsStageKeys(t *testing.T) {
@@ -843,11 +841,20 @@ func TestInitHelpListsStageKeys(t *testing.T) {
 		t.Fatalf("the parser lists no stage keys: %q", line)
 	}
 	parsed := strings.Split(m[1], ", ")
+	help := sweep(t, dir, "init", "--help").stdout
+	_, keys, ok := strings.Cut(help, "Keys of a stage")
+	if !ok {
+		t.Fatalf("init --help lists no stage keys:\n%s", help)
+	}
 	// A key line is "  KEY[, KEY...]   what it does"; continuations are
-	// indented further.
+	// indented further, and the list ends at the first line that is not
+	// indented.
 	var listed []string
-	for _, l := range strings.Split(stageKeysHelp, "\n") {
-		if strings.HasPrefix(l, "  ") && !strings.HasPrefix(l, "   ") {
+	for _, l := range strings.Split(keys, "\n")[1:] {
+		if !strings.HasPrefix(l, "  ") {
+			break
+		}
+		if !strings.HasPrefix(l, "   ") {
 			keys, _, _ := strings.Cut(strings.TrimSpace(l), "   ")
 			listed = append(listed, strings.Split(keys, ", ")...)
 		}
@@ -858,6 +865,8 @@ func TestInitHelpListsStageKeys(t *testing.T) {
 	}
 }
 
+// sweep init names each config after its file, so that two starter configs
+// in one directory keep two databases; standard output keeps my-sweep.
 func TestInitNamesTheSweepAfterItsFile(t *testing.T) {
 	dir := t.TempDir()
 	for file, want := range map[string]string{"exp-a.yaml": `name: "exp-a"`, "sweep.yml": `name: "sweep"`} {
