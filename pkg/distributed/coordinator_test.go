@@ -3,11 +3,11 @@ package distributed
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,20 +130,17 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	// A copy of every result message: these results are small, so each
-	// carries its payload and none is an object.
-	var inline, objects atomic.Int64
-	sub, err := nc.Subscribe("sweep.results.>", func(m *nats.Msg) {
-		var r resultMsg
-		if json.Unmarshal(m.Data, &r) == nil && len(r.Payload) > 0 && r.Object == "" {
-			inline.Add(1)
-		} else {
-			objects.Add(1)
-		}
-	})
+	// carries its payload and none is an object. The subscription is
+	// synchronous: after a Flush it holds every message the server sent
+	// before, where an asynchronous handler might not have run yet.
+	sub, err := nc.SubscribeSync("sweep.results.>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
+	if err := sub.SetPendingLimits(-1, -1); err != nil {
+		t.Fatal(err)
+	}
 	got := runSweep(t, t.TempDir(), search.RunOptions{Executor: coord}, func(db *store.DB) {
 		if err := coord.Attach(t.Context(), db); err != nil {
 			t.Fatal(err)
@@ -168,7 +165,23 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if inline.Load() != stats.Results.Load() || objects.Load() != 0 {
-		t.Errorf("%d results inline, %d otherwise, %d stored: want every one inline", inline.Load(), objects.Load(), stats.Results.Load())
+	var inline, objects int64
+	for {
+		m, err := sub.NextMsg(0)
+		if errors.Is(err, nats.ErrTimeout) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r resultMsg
+		if json.Unmarshal(m.Data, &r) == nil && len(r.Payload) > 0 && r.Object == "" {
+			inline++
+		} else {
+			objects++
+		}
+	}
+	if inline != stats.Results.Load() || objects != 0 {
+		t.Errorf("%d results inline, %d otherwise, %d stored: want every one inline", inline, objects, stats.Results.Load())
 	}
 }
