@@ -265,9 +265,9 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 			}
 		},
 	})
-	stop()
 	if ctx.Err() != nil {
 		// Interrupted: the checkpoint is stored; hand the segment over.
+		stop()
 		_ = msg.Nak()
 		return prev
 	}
@@ -296,12 +296,14 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	// The result goes back while this worker trains its next segment:
 	// publishing and acking wait on the server (5-15 ms a trial measured
 	// with every core training), which need not hold up training. A
-	// worker sends one result at a time.
+	// worker sends one result at a time. The in-progress acks of the
+	// training go on until send stops them, while this waits for the
+	// previous result too: a slow send of that one must not let this
+	// segment's ack wait run out and have it trained again elsewhere.
 	if prev != nil {
 		<-prev
 	}
 	sent := make(chan struct{})
-	stop = w.keepAlive(msg, every)
 	w.sending.Add(1)
 	go func() {
 		defer w.sending.Done()
