@@ -159,6 +159,11 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 			t.Errorf("trial %s differs:\n  nats  %.300s\n  local %.300s", id, got[id], w)
 		}
 	}
+	// A worker counts a segment once its work message is acked, which
+	// may be after the coordinator stored the result: stop the workers
+	// (RunWorkers waits for the results being sent) before counting.
+	stop()
+	wg.Wait()
 	if n := stats.Results.Load(); n != wstats.Trained.Load() || n == 0 || stats.Duplicates.Load() != 0 {
 		t.Errorf("%d results stored, %d duplicates, %d segments trained: want one stored per segment", n, stats.Duplicates.Load(), wstats.Trained.Load())
 	}
