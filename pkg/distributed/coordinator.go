@@ -38,6 +38,10 @@ type CoordinatorOptions struct {
 // commit, which for short trials was most of the coordinator's work.
 const copyEvery = 10 * time.Second
 
+// resultsBuffered is how many result messages the coordinator's client
+// holds before it handles them.
+const resultsBuffered = 16
+
 // CoordinatorStats count what a Coordinator saw.
 type CoordinatorStats struct {
 	// Published counts work messages the server accepted, Queued those
@@ -79,6 +83,10 @@ type Coordinator struct {
 type waiter struct {
 	progress chan progressMsg
 	results  chan delivery
+	// dropped hears of a result message on the trial's subject that could
+	// not be read: if it was the result the waiter counted on (its segment
+	// was not queued), the segment must be queued now.
+	dropped chan struct{}
 }
 
 // delivery is a result message and what it says, decoded once.
@@ -138,7 +146,9 @@ func (c *Coordinator) Attach(ctx context.Context, db *store.DB) error {
 	if c.sub, err = c.nc.Subscribe(progressSubject(c.key)+".*", c.onProgress); err != nil {
 		return fmt.Errorf("distributed: subscribe: %w", err)
 	}
-	if c.cc, err = results.Consume(c.onResult); err != nil {
+	// A result message may hold a megabyte inline: the client buffers
+	// a few, not nats.go's default 500.
+	if c.cc, err = results.Consume(c.onResult, jetstream.PullMaxMessages(resultsBuffered)); err != nil {
 		_ = c.sub.Unsubscribe()
 		return fmt.Errorf("distributed: consume results: %w", err)
 	}
@@ -193,8 +203,23 @@ func (c *Coordinator) onResult(m jetstream.Msg) {
 	}
 	var r resultMsg
 	if len(m.Data()) > maxMessage || json.Unmarshal(m.Data(), &r) != nil || r.Version != wireVersion {
-		c.opts.Logf("dropping a malformed result message")
+		// The subject names the trial (resultsSubject).
+		trial := m.Subject()[strings.LastIndex(m.Subject(), ".")+1:]
+		if r.Version != 0 && r.Version != wireVersion {
+			c.opts.Logf("dropping a result message of wire version %d for trial %s; this coordinator reads version %d", r.Version, trial, wireVersion)
+		} else {
+			c.opts.Logf("dropping a malformed result message for trial %s", trial)
+		}
 		_ = m.Term()
+		c.mu.Lock()
+		w := c.waiters[trial]
+		c.mu.Unlock()
+		if w != nil {
+			select {
+			case w.dropped <- struct{}{}:
+			default:
+			}
+		}
 		return
 	}
 	c.mu.Lock()
@@ -259,7 +284,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 		}
 		job.Options.Resume = nil // the object store has it now
 	}
-	w := &waiter{progress: make(chan progressMsg, 64), results: make(chan delivery, 4)}
+	w := &waiter{progress: make(chan progressMsg, 64), results: make(chan delivery, 4), dropped: make(chan struct{}, 1)}
 	c.mu.Lock()
 	c.waiters[t.ID] = w
 	c.mu.Unlock()
@@ -326,6 +351,8 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 				continue
 			}
 			return res, terr
+		case <-w.dropped:
+			again = time.After(0)
 		case <-again:
 			// The work message of the result dropped is acked just
 			// after its result is published: until then the trial's

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/sweep-ml/sweep/pkg/config"
 	"github.com/sweep-ml/sweep/pkg/search"
@@ -188,5 +189,42 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	}
 	if inline != stats.Results.Load() || objects != 0 {
 		t.Errorf("%d results inline, %d otherwise, %d stored: want every one inline", inline, objects, stats.Results.Load())
+	}
+}
+
+// fakeMsg is a result message as onResult reads it.
+type fakeMsg struct {
+	jetstream.Msg
+	subject string
+	data    []byte
+	termed  bool
+}
+
+func (m *fakeMsg) Subject() string { return m.subject }
+func (m *fakeMsg) Data() []byte    { return m.data }
+func (m *fakeMsg) Metadata() (*jetstream.MsgMetadata, error) {
+	return &jetstream.MsgMetadata{NumDelivered: 1}, nil
+}
+func (m *fakeMsg) Term() error { m.termed = true; return nil }
+
+// A result message that cannot be read (malformed, or of another wire
+// version) is terminated, and the trial its subject names hears of it: it
+// may be the result the trial's waiter counted on instead of queuing its
+// segment, which must then be queued.
+func TestUnreadableResultWakesItsTrial(t *testing.T) {
+	for _, body := range []string{`{"v":2,"trial":"t1","status":"done","object":"x"}`, `not json`} {
+		c := NewCoordinator(nil, config.Config{}, CoordinatorOptions{}, nil)
+		w := &waiter{results: make(chan delivery, 1), dropped: make(chan struct{}, 1)}
+		c.waiters["t1"] = w
+		m := &fakeMsg{subject: resultsSubject("k", "t1"), data: []byte(body)}
+		c.onResult(m)
+		if !m.termed {
+			t.Errorf("%s: not terminated", body)
+		}
+		select {
+		case <-w.dropped:
+		default:
+			t.Errorf("%s: the trial's waiter did not hear of it", body)
+		}
 	}
 }
