@@ -194,7 +194,7 @@ func segments(t *testing.T, path string) map[string][]store.Segment {
 	return out
 }
 
-var summaryRE = regexp.MustCompile(`(\d+) segments published \((\d+) found queued, (\d+) with a result waiting\), (\d+) results stored, (\d+) duplicate results dropped, (\d+) redeliveries`)
+var summaryRE = regexp.MustCompile(`(\d+) segments published, (\d+) found queued already, (\d+) with a result waiting; (\d+) results stored, (\d+) duplicate results dropped, (\d+) results delivered again`)
 
 // Indexes of the counts summary returns.
 const (

@@ -304,7 +304,7 @@ func runSweep(ctx context.Context, cfg config.Config, dbPath string, open store.
 			wall, runner.StoreSeconds(), 100*runner.StoreSeconds()/(wall*float64(runner.Workers())), workersTime)
 	} else if co != nil {
 		s := &co.stats
-		fmt.Fprintf(errOut, "sweep took %.1fs through NATS: %d segments published (%d found queued, %d with a result waiting), %d results stored, %d duplicate results dropped, %d redeliveries\n",
+		fmt.Fprintf(errOut, "sweep took %.1fs through NATS: %d segments published, %d found queued already, %d with a result waiting; %d results stored, %d duplicate results dropped, %d results delivered again\n",
 			wall, s.Published.Load(), s.Queued.Load(), s.Waiting.Load(), s.Results.Load(), s.Duplicates.Load(), s.Redelivered.Load())
 	}
 	fmt.Fprintln(out)

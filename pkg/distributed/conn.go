@@ -160,7 +160,15 @@ func setup(ctx context.Context, js jetstream.JetStream, logf func(string, ...any
 			return nil, closedError(nc)
 		}
 		if !logged && logf != nil {
-			logf("waiting for the NATS server's JetStream (%v)", err)
+			if nc.IsConnected() {
+				logf("waiting for the NATS server's JetStream (%v)", err)
+			} else {
+				why := "no answer yet"
+				if e := nc.LastError(); e != nil {
+					why = e.Error()
+				}
+				logf("waiting for a NATS server at %s (not connected: %s); check --nats if none comes", redact(nc.Opts.Url), why)
+			}
 			logged = true
 		}
 		select {

@@ -1,10 +1,14 @@
 package search
 
 import (
+	"context"
+	"errors"
+	"path/filepath"
 	"reflect"
 	"testing"
 
 	"github.com/sweep-ml/sweep/pkg/store"
+	"github.com/sweep-ml/sweep/pkg/train"
 )
 
 func TestAddSegment(t *testing.T) {
@@ -38,5 +42,54 @@ func TestAddSegment(t *testing.T) {
 		if !reflect.DeepEqual(segs, tc.want) {
 			t.Errorf("%s: segments %+v, want %+v", tc.name, segs, tc.want)
 		}
+	}
+}
+
+// remoteStopped is an Executor like a remote one that is interrupted: its
+// worker stored a checkpoint (which the runner stored as running), then
+// ctx ended and Execute returned at once, while the worker trains on.
+type remoteStopped struct{ cancel context.CancelFunc }
+
+func (e remoteStopped) Execute(ctx context.Context, job *Job) (*train.Result, error) {
+	job.Ran = store.Segment{Worker: "w-1", Host: "elsewhere"}
+	job.OnStart()
+	opts := job.Options
+	opts.OnCheckpoint = func(ck *train.Checkpoint) error {
+		if err := job.Options.OnCheckpoint(ck); err != nil {
+			return err
+		}
+		e.cancel()
+		return errors.New("stopped")
+	}
+	opts.CheckpointEvery = 10
+	_, _ = train.Train(context.Background(), job.Trial.Config, job.Trial.Data.Prepared, opts)
+	return nil, ctx.Err()
+}
+
+// An interrupted sweep leaves no trial stored as running: no process
+// trains it for this database, and report and export would say it does.
+func TestInterruptedRemoteTrialIsStoredPending(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	path := filepath.Join(t.TempDir(), "s.db")
+	err := sweepRun(ctx, t, parseConfig(t, tinySweep), path, RunOptions{Executor: remoteStopped{cancel}}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("run: %v, want it cancelled", err)
+	}
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n := 0
+	err = db.ForEachTrial(func(tr store.Trial) error {
+		n++
+		if tr.Status != store.Pending {
+			t.Errorf("trial %s stored %s, want pending", tr.ID, tr.Status)
+		}
+		return nil
+	})
+	if err != nil || n == 0 {
+		t.Fatalf("%d trials stored (%v), want the checkpointed ones", n, err)
 	}
 }

@@ -259,7 +259,17 @@ func (r *Runner) Prepare(db *store.DB) error {
 // (retried by the next run) or diverged; a store error stops the sweep and
 // is returned. When ctx is cancelled no trial is started and running ones
 // checkpoint and stop; Run then returns ctx's error.
-func (r *Runner) Run(ctx context.Context, db *store.DB) error {
+func (r *Runner) Run(ctx context.Context, db *store.DB) (err error) {
+	// An interrupted trial is pending: its last checkpoint says so when it
+	// trained here, but a remote one, which its worker may still train,
+	// was stored running at its last checkpoint copy.
+	defer func() {
+		if ctx.Err() != nil {
+			if _, merr := db.MarkInterrupted(); merr != nil && err == nil {
+				err = merr
+			}
+		}
+	}()
 	r.db = db
 	r.live = map[string]*store.RunningTrial{}
 	r.tried = map[string]bool{}

@@ -105,6 +105,7 @@ func MulAddWidened(s Set, rows, cols, k int, a []float32, lda int, b []float64, 
 	_ = a[(rows-1)*lda+k-1]
 	_ = b[(k-1)*ldb+cols-1]
 	_ = c[(rows-1)*ldc+cols-1]
+	_ = buf[(rows-1)*lda+k-1] // on every set, even those that do not need it
 	done := mulAddWidenedFast(s, rows, cols, k, a, lda, b, ldb, c, ldc)
 	if done == cols {
 		return
