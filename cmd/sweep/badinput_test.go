@@ -247,6 +247,8 @@ func badInputs() []badInput {
 		{name: "search.workers beyond the bound", config: cfgWith("workers: 2", "workers: 100000"), want: "c.yaml:13: search.workers: must be between 1 and 256, got 100000"},
 		{name: "lambda not a number", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "abc"}, want: `sweep: --lambda "abc": expected a number`},
 		{name: "lambda out of range", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "1e999"}, want: `sweep: --lambda "1e999": out of range, expected a number that fits`},
+		{name: "empty --nats", config: tinySweep, args: []string{"run", "c.yaml", "--nats", ""}, want: "sweep: --nats is empty; give a server URL"},
+		{name: "ack-wait without --nats", config: tinySweep, args: []string{"run", "c.yaml", "--ack-wait", "5s"}, want: "sweep: --ack-wait needs --nats"},
 		{name: "workers not an integer", config: tinySweep, args: []string{"run", "c.yaml", "--workers", "two"}, want: `sweep: --workers "two": expected an integer`},
 		{name: "lambda negative flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "-1"}, want: "--lambda must be a finite number >= 0, got -1"},
 		{name: "lambda NaN flag", config: tinyBase, args: []string{"train", "c.yaml", "--lambda", "NaN"}, want: "--lambda must be a finite number >= 0, got NaN"},

@@ -35,6 +35,7 @@ func newResumeCmd() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			opts.nats.noteGiven(cmd)
 			return runResume(cmd.Context(), opts)
 		},
 	}

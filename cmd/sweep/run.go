@@ -47,6 +47,7 @@ checkpoint, failed ones are retried.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.config = args[0]
 			opts.out, opts.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			opts.nats.noteGiven(cmd)
 			return runRun(cmd.Context(), opts)
 		},
 	}
@@ -82,6 +83,12 @@ func runRun(ctx context.Context, opts runOptions) error {
 // checkNATS checks the --nats flags before anything is loaded.
 func checkNATS(o natsOptions) error {
 	if o.url == "" {
+		switch {
+		case o.urlGiven:
+			return usageError{fmt.Errorf("--nats is empty; give a server URL (nats://host:4222) or embedded[:ADDR], or leave the flag out to train here")}
+		case o.ackWaitGiven:
+			return usageError{fmt.Errorf("--ack-wait needs --nats")}
+		}
 		for _, f := range []string{o.creds, o.token, o.tlsCA, o.tlsCert, o.tlsKey} {
 			if f != "" {
 				return usageError{fmt.Errorf("--nats-creds, --nats-token and --nats-tls-* need --nats")}

@@ -88,6 +88,15 @@ func runWorker(ctx context.Context, opts workerOptions) error {
 type natsOptions struct {
 	url, creds, token, tlsCA, tlsCert, tlsKey string
 	ackWait                                   time.Duration
+	// urlGiven and ackWaitGiven say the flags were on the command line,
+	// so that an empty --nats (an unset variable) or an --ack-wait
+	// without --nats is an error rather than a local run.
+	urlGiven, ackWaitGiven bool
+}
+
+// noteGiven records which of the coordinator's NATS flags cmd was given.
+func (o *natsOptions) noteGiven(cmd *cobra.Command) {
+	o.urlGiven, o.ackWaitGiven = cmd.Flags().Changed("nats"), cmd.Flags().Changed("ack-wait")
 }
 
 func addNATSFlags(cmd *cobra.Command, o *natsOptions, coordinator bool) {
