@@ -112,16 +112,8 @@ func TestCoordinatorMatchesLocal(t *testing.T) {
 	want := localResults(t)
 
 	conn := testServer(t)
-	nc, err := Connect(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	wnc, err := Connect(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wnc.Close()
+	nc := testConn(t, conn)
+	wnc := testConn(t, conn)
 	cfg, _ := config.Parse(strings.NewReader(testSweep), config.ParseOptions{File: "t.yaml"})
 	var stats CoordinatorStats
 	coord := NewCoordinator(nc, cfg, CoordinatorOptions{AckWait: 5 * time.Second}, &stats)

@@ -36,11 +36,7 @@ func TestRestartQueuesNothingTwice(t *testing.T) {
 
 	// The first coordinator queues the grid stage's two trials; no
 	// worker takes them before it stops.
-	nc, err := Connect(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc := testConn(t, conn)
 	var first CoordinatorStats
 	coord := NewCoordinator(nc, cfg, CoordinatorOptions{AckWait: 5 * time.Second}, &first)
 	r, err := search.NewRunner(t.Context(), cfg, search.RunOptions{Executor: coord})
@@ -93,11 +89,7 @@ func TestRestartQueuesNothingTwice(t *testing.T) {
 	if err := coord.Attach(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
-	wnc, err := Connect(conn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wnc.Close()
+	wnc := testConn(t, conn)
 	var wstats WorkerStats
 	wctx, wstop := context.WithCancel(t.Context())
 	var wg sync.WaitGroup

@@ -300,13 +300,7 @@ func TestHalvingResumeAfterCancel(t *testing.T) {
 	for _, stopAt := range []int{2, 9, 15, 20, 26} {
 		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.db")
-			ctx, cancel := context.WithCancel(t.Context())
-			first := &startCounter{started: map[string]int{}, cancel: cancel, stopAt: stopAt}
-			err := sweepRun(ctx, t, parseConfig(t, halvingSweep), path, RunOptions{Workers: 2, Observer: first, CheckpointEvery: 7}, nil)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
-			}
+			runCancelledAt(t, halvingSweep, path, stopAt, 7)
 			if err := sweepRun(t.Context(), t, parseConfig(t, halvingSweep), path, RunOptions{Workers: 2, CheckpointEvery: 7}, nil); err != nil {
 				t.Fatal(err)
 			}

@@ -1,8 +1,6 @@
 package search
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -222,13 +220,7 @@ func TestRangeResumeAfterCancelIsExact(t *testing.T) {
 	for _, stopAt := range []int{2, 17, 40, 52} { // the range test makes 50 records, the coarse trials 5 each
 		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.db")
-			ctx, cancel := context.WithCancel(t.Context())
-			first := &startCounter{started: map[string]int{}, cancel: cancel, stopAt: stopAt}
-			err := sweepRun(ctx, t, parseConfig(t, rangeSweep), path, RunOptions{Workers: 2, Observer: first, CheckpointEvery: 3}, nil)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
-			}
+			runCancelledAt(t, rangeSweep, path, stopAt, 3)
 			second := &startCounter{started: map[string]int{}}
 			if err := sweepRun(t.Context(), t, parseConfig(t, rangeSweep), path, RunOptions{Workers: 2, Observer: second, CheckpointEvery: 3}, nil); err != nil {
 				t.Fatal(err)

@@ -232,13 +232,7 @@ func TestResumeAfterCancelIsExact(t *testing.T) {
 	for _, stopAt := range []int{1, 3, 7, 12, 18} {
 		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "c.db")
-			ctx, cancel := context.WithCancel(t.Context())
-			first := &startCounter{started: map[string]int{}, cancel: cancel, stopAt: stopAt}
-			err := sweepRun(ctx, t, parseConfig(t, tinySweep), path, RunOptions{Workers: 2, Observer: first, CheckpointEvery: 7}, nil)
-			cancel()
-			if !errors.Is(err, context.Canceled) {
-				t.Fatalf("interrupted run returned %v, want context.Canceled", err)
-			}
+			runCancelledAt(t, tinySweep, path, stopAt, 7)
 			mid := outcomes(t, path)
 			for id, o := range mid {
 				if o.status == store.Running {
@@ -256,6 +250,20 @@ func TestResumeAfterCancelIsExact(t *testing.T) {
 			}
 			sameOutcomes(t, "resumed", outcomes(t, path), want)
 		})
+	}
+}
+
+// runCancelledAt runs sweep into path with 2 workers, checkpointing every
+// checkpointEvery updates, and cancels it once stopAt trials have started
+// or recorded (startCounter); the run must say it was cancelled.
+func runCancelledAt(t *testing.T, sweep, path string, stopAt, checkpointEvery int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	first := &startCounter{started: map[string]int{}, cancel: cancel, stopAt: stopAt}
+	err := sweepRun(ctx, t, parseConfig(t, sweep), path, RunOptions{Workers: 2, Observer: first, CheckpointEvery: checkpointEvery}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run returned %v, want context.Canceled", err)
 	}
 }
 
