@@ -122,7 +122,7 @@ func Connect(o ConnOptions) (*nats.Conn, error) {
 	case err == nil:
 	case isAuthError(err):
 		return nil, fmt.Errorf("%w: the NATS server at %s refused this client (%v): check --nats-token or --nats-creds", ErrAuth, redact(o.URL), err)
-	case o.FailFast && (o.TLSCA != "" || o.TLSCert != "" || strings.Contains(err.Error(), "tls") || strings.Contains(err.Error(), "x509")):
+	case o.FailFast && (o.TLSCA != "" || o.TLSCert != "" || errors.Is(err, nats.ErrSecureConnRequired) || errors.Is(err, nats.ErrSecureConnWanted)):
 		return nil, fmt.Errorf("%w at %s (%v): check --nats, the --nats-tls-* files and that the server runs", ErrNoServer, redact(o.URL), err)
 	case o.FailFast:
 		return nil, fmt.Errorf("%w at %s (%v): check --nats and that the server runs", ErrNoServer, redact(o.URL), err)
