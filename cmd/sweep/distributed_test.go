@@ -400,7 +400,9 @@ func watchProgress(t *testing.T, srv *testServer) *atomic.Int64 {
 func waitCheckpoint(t *testing.T, srv *testServer) { waitCheckpointAfter(t, srv, 0) }
 
 // waitCheckpointAfter waits until the object store holds a checkpoint of
-// a step after the given one.
+// a step after the given one, and then for the worker's notice of it: a
+// worker killed between storing a checkpoint and announcing it leaves a
+// segment that ends where its last notice said.
 func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 	t.Helper()
 	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
@@ -408,6 +410,10 @@ func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	notices, err := nc.SubscribeSync("sweep.progress.>")
+	if err != nil {
+		t.Fatal(err)
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -423,6 +429,20 @@ func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 			return strings.HasSuffix(o.Name, "/ck") && err == nil && step > after
 		})
 	})
+	// The worker publishes nothing else while it stores a checkpoint, and
+	// its messages arrive in order: once those already on their way are
+	// drained (the flush brings them in), the next is the notice.
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := notices.NextMsg(0); err != nil {
+			break
+		}
+	}
+	if _, err := notices.NextMsg(60 * time.Second); err != nil {
+		t.Fatalf("no notice of the stored checkpoint: %v", err)
+	}
 }
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
