@@ -806,6 +806,16 @@ func TestDistributedWorkerTerminated(t *testing.T) {
 	if code := first.wait(t, 10*time.Second); code != exitTerminated {
 		t.Errorf("worker exited %d on SIGTERM, want %d:\n%s", code, exitTerminated, first.stderr)
 	}
+	// With no worker left, the status shows the given-back trial queued,
+	// not still trained by the worker that stopped.
+	var status string
+	waitFor(t, "sweep status to show the given-back trial queued", 15*time.Second, func() bool {
+		status = sweep(t, dir, "status", "--db", "dist.db").stdout
+		return strings.Contains(status, "0 training, 1 queued")
+	})
+	if strings.Contains(status, hostname(t)+",") {
+		t.Errorf("the status still names a worker:\n%s", status)
+	}
 	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
 
 	if code := coord.wait(t, 60*time.Second); code != 0 {

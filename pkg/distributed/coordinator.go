@@ -320,14 +320,25 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 	}
 	job.Ran = store.Segment{From: from}
 	lastCk, copied := from, time.Now()
+	training := ""             // the worker the notices say trains the segment
 	var again <-chan time.Time // republishing a segment whose result was dropped
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case p := <-w.progress:
+			if p.GaveBack {
+				if p.Ran.Worker == training && job.OnQueued != nil {
+					job.OnQueued()
+				}
+				training = ""
+				continue
+			}
 			job.Ran = p.Ran.segment()
-			begin(job)
+			if p.Ran.Worker != training {
+				training = p.Ran.Worker
+				begin(job)
+			}
 			if p.Record != nil && job.Options.OnRecord != nil {
 				job.Options.OnRecord(*p.Record)
 			}
@@ -417,7 +428,9 @@ func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (q
 func (c *Coordinator) readResult(ctx context.Context, d delivery, job *search.Job) (res *train.Result, terr error, ok bool) {
 	m, r := d.m, d.r
 	job.Ran = r.Ran.segment()
-	begin(job) // if its progress notices were lost
+	if job.Started.IsZero() {
+		begin(job) // its progress notices were lost
+	}
 	job.Stored = func() {
 		c.stats.Results.Add(1)
 		c.drop(m, r)
@@ -469,13 +482,14 @@ func (c *Coordinator) decodeResult(r resultMsg, blob []byte, sh shape, job *sear
 	return res, terr, true
 }
 
-// begin marks job as begun on its worker, the first time only.
+// begin marks job as training on the worker job.Ran names; the first
+// time, it also sets when it began.
 func begin(job *search.Job) {
 	if job.Started.IsZero() {
 		job.Started = time.Now()
-		if job.OnStart != nil {
-			job.OnStart()
-		}
+	}
+	if job.OnStart != nil {
+		job.OnStart()
 	}
 }
 

@@ -224,13 +224,17 @@ type resultPayload struct {
 
 // progressMsg is a progress notice: a history record, that the trial's
 // checkpoint object holds a newer checkpoint (with the latest record not
-// sent yet, if any), or (neither) that a worker started the segment. Gob, because a
-// record's floats may be NaN.
+// sent yet, if any), that the worker gave the segment back, or (none of
+// these) that a worker started the segment. Gob, because a record's
+// floats may be NaN.
 type progressMsg struct {
 	Trial      string
 	Ran        ran
 	Record     *train.Record
 	Checkpoint int // the step of the new checkpoint, if > 0
+	// GaveBack says the worker stopped and gave the segment back to
+	// the queue (sent just before its nak).
+	GaveBack bool
 }
 
 func encodeGob(v any) ([]byte, error) {

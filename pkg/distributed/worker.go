@@ -268,7 +268,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	if ctx.Err() != nil {
 		// Interrupted: the checkpoint is stored; hand the segment over.
 		stop()
-		_ = msg.Nak()
+		w.giveBack(msg, seg.Sweep, seg.Trial, r)
 		return prev
 	}
 	out := resultMsg{Version: wireVersion, Trial: seg.Trial, Ran: r}
@@ -308,7 +308,7 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 	go func() {
 		defer w.sending.Done()
 		defer close(sent)
-		w.send(ctx, msg, name, resultsSubject(seg.Sweep, seg.Trial), out, blob, body, id, stop)
+		w.send(ctx, msg, seg.Sweep, name, out, blob, body, id, stop)
 	}()
 	return sent
 }
@@ -317,7 +317,8 @@ func (w *worker) handle(ctx context.Context, cons jetstream.Consumer, msg jetstr
 // message (deduplicated by id if a retry repeats it), then the work
 // message's ack. A worker killed between any two leaves its segment to be
 // delivered again. stop ends the segment's in-progress acks.
-func (w *worker) send(ctx context.Context, msg jetstream.Msg, name, subject string, out resultMsg, blob, body []byte, id string, stop func()) {
+func (w *worker) send(ctx context.Context, msg jetstream.Msg, sweep, name string, out resultMsg, blob, body []byte, id string, stop func()) {
+	subject := resultsSubject(sweep, out.Trial)
 	err := retry(ctx, func(c context.Context) error {
 		if out.Object != "" {
 			if _, err := w.obs.PutBytes(c, out.Object, blob); err != nil {
@@ -329,7 +330,7 @@ func (w *worker) send(ctx context.Context, msg jetstream.Msg, name, subject stri
 	})
 	stop()
 	if err != nil {
-		_ = msg.Nak()
+		w.giveBack(msg, sweep, out.Trial, out.Ran)
 		return
 	}
 	c, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -339,6 +340,16 @@ func (w *worker) send(ctx context.Context, msg jetstream.Msg, name, subject stri
 	}
 	w.stats.Trained.Add(1)
 	w.opts.Logf("%s: trial %s %s", name, out.Trial, out.Status)
+}
+
+// giveBack returns a segment this worker began to the queue, for
+// another worker, after telling the coordinator, whose status would
+// otherwise show it here until another worker's notice.
+func (w *worker) giveBack(msg jetstream.Msg, sweep, trial string, r ran) {
+	if b, err := encodeGob(progressMsg{Trial: trial, Ran: r, GaveBack: true}); err == nil {
+		_ = w.nc.Publish(progressSubject(sweep)+"."+trial, b)
+	}
+	_ = msg.Nak()
 }
 
 // inlineLimit is the largest result message a worker sends with its

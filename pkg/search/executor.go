@@ -21,7 +21,7 @@ type Executor interface {
 	// job.Options) would return. It calls job.Options' hooks on the
 	// calling goroutine, one at a time, and sets job.Ran before each call
 	// and before it returns; it calls job.OnStart first, once the segment
-	// begins to train.
+	// begins to train, and job.OnQueued if it goes back to a queue.
 	Execute(ctx context.Context, job *Job) (*train.Result, error)
 }
 
@@ -41,10 +41,17 @@ type Job struct {
 	// executor acknowledges the result there, so that no acknowledged
 	// result can be lost.
 	Stored func()
-	// OnStart, set by the Runner, is called by the executor once, on the
-	// calling goroutine, when the segment begins to train (job.Ran says
-	// where): until then the trial shows as queued.
+	// OnStart, set by the Runner, is called by the executor on the
+	// calling goroutine when the segment begins to train (job.Ran says
+	// where), and again whenever it begins anew somewhere else (handed
+	// back or redelivered): until the first call the trial shows as
+	// queued.
 	OnStart func()
+	// OnQueued, set by the Runner, is called by the executor on the
+	// calling goroutine when a segment that began to train goes back to
+	// a queue (its worker stopped and gave it back): the trial shows as
+	// queued until the next OnStart.
+	OnQueued func()
 }
 
 // maxInFlight bounds the segments a Runner with an Executor keeps in

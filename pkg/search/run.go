@@ -468,7 +468,12 @@ func (r *Runner) runTrial(ctx context.Context, t *PlannedTrial) error {
 	r.trialStarted(t, from, resumedAt, total, resume)
 
 	job := &Job{Trial: t}
-	job.OnStart = func() { r.trialBegan(t, job.Ran, resumedAt, total) }
+	announced := false
+	job.OnStart = func() {
+		r.trialBegan(t, job.Ran, resumedAt, total, !announced)
+		announced = true
+	}
+	job.OnQueued = func() { r.trialQueued(t) }
 	job.Options = train.Options{
 		Resume:          resume,
 		Kernel:          r.opts.Kernel,
@@ -594,17 +599,28 @@ func (r *Runner) trialStarted(t *PlannedTrial, from store.Status, resumedAt, tot
 }
 
 // trialBegan marks a trial's segment as training where ran says: handed
-// over, it was queued until now.
-func (r *Runner) trialBegan(t *PlannedTrial, ran store.Segment, resumedAt, total int) {
+// over, it was queued until now. The Observer hears of the first start
+// only: a segment that moves to another worker is still the one trial.
+func (r *Runner) trialBegan(t *PlannedTrial, ran store.Segment, resumedAt, total int, announce bool) {
 	r.mu.Lock()
 	if rt := r.live[t.ID]; rt != nil {
 		rt.Queued = false
 		rt.Worker, rt.Host, rt.Kernel = ran.Worker, ran.Host, ran.Kernel
 	}
 	r.mu.Unlock()
-	if obs := r.opts.Observer; obs != nil {
+	if obs := r.opts.Observer; obs != nil && announce {
 		obs.TrialStarted(t, resumedAt, total)
 	}
+}
+
+// trialQueued marks a trial whose segment went back to the queue.
+func (r *Runner) trialQueued(t *PlannedTrial) {
+	r.mu.Lock()
+	if rt := r.live[t.ID]; rt != nil {
+		rt.Queued = true
+		rt.Worker, rt.Host, rt.Kernel = "", "", ""
+	}
+	r.mu.Unlock()
 }
 
 func (r *Runner) trialRecord(t *PlannedTrial, rec train.Record, ran store.Segment) {
