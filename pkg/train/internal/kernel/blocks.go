@@ -54,10 +54,6 @@ const smallB = 256 << 10
 // kernels (4, 6, 8).
 const band = 24
 
-// maxPacked is the most elements of a transposed A band that mulAddBlocks
-// packs (a batch of up to 341 rows): 32 KiB of float32, 64 of float64.
-const maxPacked = 8 << 10
-
 // kBytes is the bytes of each row of A a product blocked over k takes at
 // a time: the band's A (24 KiB) stays in L1, and the B rows it meets
 // (kBytes/size x 56, 56 KiB) in L2 even on a Zen 3 (512 KiB).
@@ -79,26 +75,10 @@ func mulAddBlocks[T Float](blocks []colBlock[T], rows, cols, k int, a []T, rsA, 
 	var zero T
 	size := int(unsafe.Sizeof(zero))
 	if k*ldb*size <= smallB {
-		// A read down its columns (Xᵀ·G1) has each k's band of rows in
-		// another row of X, 12 KiB apart in CIFAR: the band's hundred
-		// lines fall into the same few L1 sets and are read from L2 by
-		// every column block. Packed into k-major order first, they are
-		// contiguous: 7-10% more GFLOP/s on Xᵀ·G1 on a Zen 2 EPYC.
-		var packed []T
-		if rsA == 1 && csA > band && k*band <= maxPacked {
-			packed = make([]T, k*band)
-		}
 		for r0 := 0; r0 < rows; r0 += band {
 			n, j := min(band, rows-r0), 0
-			ar, rs, cs := a[r0*rsA:], rsA, csA
-			if packed != nil {
-				for p := range k {
-					copy(packed[p*n:(p+1)*n], a[r0+p*csA:][:n])
-				}
-				ar, rs, cs = packed, 1, n
-			}
 			for _, i := range plan {
-				blocks[i].run(false, n, k, ar, rs, cs, b[j:], ldb, c[r0*ldc+j:], ldc)
+				blocks[i].run(false, n, k, a[r0*rsA:], rsA, csA, b[j:], ldb, c[r0*ldc+j:], ldc)
 				j += blocks[i].width
 			}
 		}
