@@ -404,8 +404,9 @@ func waitCheckpoint(t *testing.T, srv *testServer) { waitCheckpointAfter(t, srv,
 // waitCheckpointAfter waits for a worker's notice that it stored a
 // checkpoint of a step after the given one: the coordinator hears it too,
 // so a worker killed after it leaves a segment that reaches that step.
-// Subscribe before the checkpoint can be stored: an earlier notice is
-// missed.
+// Callers start the worker first: that is safe because a worker stores its
+// first checkpoint of a segment a second (storeEvery) into training at the
+// earliest, long after the flush below has the subscription in place.
 func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 	t.Helper()
 	nc, err := nats.Connect(srv.url(), nats.Token(srv.token))
@@ -415,6 +416,9 @@ func waitCheckpointAfter(t *testing.T, srv *testServer, after int) {
 	defer nc.Close()
 	notices, err := nc.SubscribeSync("sweep.progress.>")
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
@@ -808,16 +812,20 @@ func TestDistributedWorkerTerminated(t *testing.T) {
 	}
 	// With no worker left, the status shows the given-back trial queued,
 	// not still trained by the worker that stopped.
-	var status string
 	waitFor(t, "sweep status to show the given-back trial queued", 15*time.Second, func() bool {
-		status = sweep(t, dir, "status", "--db", "dist.db").stdout
-		return strings.Contains(status, "0 training, 1 queued")
+		return strings.Contains(sweep(t, dir, "status", "--db", "dist.db").stdout, "0 training, 1 queued")
 	})
-	if strings.Contains(status, hostname(t)+",") {
-		t.Errorf("the status still names a worker:\n%s", status)
+	snap, err := store.ReadStatus(filepath.Join(dir, "dist.db"))
+	if err != nil || len(snap.Running) != 1 {
+		t.Fatalf("status snapshot: %v, %+v", err, snap)
+	}
+	if rt := snap.Running[0]; rt.Worker != "" || rt.Host != "" || rt.Kernel != "" {
+		t.Errorf("the queued trial still names where it trained: %+v", rt)
+	}
+	if !strings.Contains(first.stderr.String(), "1 handed back unfinished") {
+		t.Errorf("the stopped worker does not count the segment it handed back:\n%s", first.stderr)
 	}
 	second := startSweep(t, dir, append([]string{"worker"}, srv.flags()...)...)
-
 	if code := coord.wait(t, 60*time.Second); code != 0 {
 		t.Fatalf("coordinator exited %d:\n%s", code, coord.stderr)
 	}

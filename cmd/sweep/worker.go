@@ -80,7 +80,8 @@ func runWorker(ctx context.Context, opts workerOptions) error {
 	if errors.Is(err, distributed.ErrAuth) {
 		return err // it trained nothing
 	}
-	logger.Printf("stopping: %d segments trained (%d resumed from a checkpoint), %d given back", stats.Trained.Load(), stats.Resumed.Load(), stats.Refused.Load())
+	logger.Printf("stopping: %d segments trained (%d resumed from a checkpoint), %d handed back unfinished, %d refused (data or version this worker lacks)",
+		stats.Trained.Load(), stats.Resumed.Load(), stats.HandedBack.Load(), stats.Refused.Load())
 	return err
 }
 

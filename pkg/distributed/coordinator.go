@@ -183,9 +183,18 @@ func (c *Coordinator) onProgress(m *nats.Msg) {
 	if w == nil {
 		return
 	}
+	// Advisory: a slow runner loses its oldest notices, never the newest,
+	// which says where the segment is now (a give-back included).
+	// Notices come one at a time (one subscription), so after one is
+	// dropped the send cannot block.
 	select {
 	case w.progress <- p:
-	default: // advisory: a slow runner loses records, never results
+	default:
+		select {
+		case <-w.progress:
+		default:
+		}
+		w.progress <- p
 	}
 }
 
@@ -328,10 +337,14 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 			return nil, ctx.Err()
 		case p := <-w.progress:
 			if p.GaveBack {
-				if p.Ran.Worker == training && job.OnQueued != nil {
-					job.OnQueued()
+				// One from a worker that no longer has the segment
+				// (it was redelivered meanwhile) changes nothing.
+				if p.Ran.Worker == training {
+					training = ""
+					if job.OnQueued != nil {
+						job.OnQueued()
+					}
 				}
-				training = ""
 				continue
 			}
 			job.Ran = p.Ran.segment()
@@ -353,7 +366,7 @@ func (c *Coordinator) Execute(ctx context.Context, job *search.Job) (*train.Resu
 				}
 			}
 		case d := <-w.results:
-			res, terr, ok := c.readResult(ctx, d, job)
+			res, terr, ok := c.readResult(ctx, d, job, training)
 			if !ok {
 				// Its payload is gone or unusable: train the segment
 				// again, once its work message is acked.
@@ -424,12 +437,13 @@ func (c *Coordinator) publish(ctx context.Context, trial string, body []byte) (q
 // readResult turns a result message into what train.Train would have
 // returned, and sets job.Stored to ack it after the commit. ok is false if
 // its payload cannot be read or does not fit the trial (logged): the
-// caller terminates it and trains the segment again.
-func (c *Coordinator) readResult(ctx context.Context, d delivery, job *search.Job) (res *train.Result, terr error, ok bool) {
+// caller terminates it and trains the segment again. training is the
+// worker the progress notices named last.
+func (c *Coordinator) readResult(ctx context.Context, d delivery, job *search.Job, training string) (res *train.Result, terr error, ok bool) {
 	m, r := d.m, d.r
 	job.Ran = r.Ran.segment()
-	if job.Started.IsZero() {
-		begin(job) // its progress notices were lost
+	if r.Ran.Worker != training {
+		begin(job) // its worker's progress notices were lost
 	}
 	job.Stored = func() {
 		c.stats.Results.Add(1)

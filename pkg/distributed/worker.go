@@ -55,8 +55,10 @@ const storeEvery = time.Second
 const recordEvery = time.Second
 
 // WorkerStats count what RunWorkers did, for tests and logs.
+// Refused counts segments given back untrained (data or version this
+// worker lacks), HandedBack those given back part-trained on stopping.
 type WorkerStats struct {
-	Trained, Resumed, Refused atomic.Int64
+	Trained, Resumed, Refused, HandedBack atomic.Int64
 }
 
 // RunWorkers trains segments from the work queue until ctx is done,
@@ -346,6 +348,7 @@ func (w *worker) send(ctx context.Context, msg jetstream.Msg, sweep, name string
 // another worker, after telling the coordinator, whose status would
 // otherwise show it here until another worker's notice.
 func (w *worker) giveBack(msg jetstream.Msg, sweep, trial string, r ran) {
+	w.stats.HandedBack.Add(1)
 	if b, err := encodeGob(progressMsg{Trial: trial, Ran: r, GaveBack: true}); err == nil {
 		_ = w.nc.Publish(progressSubject(sweep)+"."+trial, b)
 	}

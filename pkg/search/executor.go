@@ -20,8 +20,9 @@ type Executor interface {
 	// train.Train(ctx, job.Trial.Config, job.Trial.Data.Prepared,
 	// job.Options) would return. It calls job.Options' hooks on the
 	// calling goroutine, one at a time, and sets job.Ran before each call
-	// and before it returns; it calls job.OnStart first, once the segment
-	// begins to train, and job.OnQueued if it goes back to a queue.
+	// and before it returns; it calls job.OnStart first when the segment
+	// begins to train, job.OnQueued if it goes back to a queue, and
+	// job.OnStart again whenever it begins anew elsewhere.
 	Execute(ctx context.Context, job *Job) (*train.Result, error)
 }
 
@@ -50,7 +51,8 @@ type Job struct {
 	// OnQueued, set by the Runner, is called by the executor on the
 	// calling goroutine when a segment that began to train goes back to
 	// a queue (its worker stopped and gave it back): the trial shows as
-	// queued until the next OnStart.
+	// queued until the next OnStart. job.Ran still names the worker
+	// that gave it back.
 	OnQueued func()
 }
 

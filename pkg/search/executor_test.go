@@ -93,3 +93,50 @@ func TestInterruptedRemoteTrialIsStoredPending(t *testing.T) {
 		t.Fatalf("%d trials stored (%v), want the checkpointed ones", n, err)
 	}
 }
+
+// handedOver is an Executor whose segment begins on worker a, goes back to
+// the queue and begins again on worker b before it trains, as a segment a
+// stopped worker gave back does.
+type handedOver struct {
+	t *testing.T
+	r *Runner
+}
+
+func (e *handedOver) Execute(ctx context.Context, job *Job) (*train.Result, error) {
+	where := func(step string, queued bool, worker string) {
+		e.r.mu.Lock()
+		rt := *e.r.live[job.Trial.ID]
+		e.r.mu.Unlock()
+		if rt.Queued != queued || rt.Worker != worker {
+			e.t.Errorf("trial %s %s: status queued %v, worker %q; want %v, %q", job.Trial.ID, step, rt.Queued, rt.Worker, queued, worker)
+		}
+	}
+	job.Ran = store.Segment{Worker: "a", Host: "h1"}
+	job.OnStart()
+	where("begun on a", false, "a")
+	job.OnQueued()
+	where("given back", true, "")
+	job.Ran = store.Segment{Worker: "b", Host: "h2"}
+	job.OnStart()
+	where("begun again on b", false, "b")
+	return train.Train(ctx, job.Trial.Config, job.Trial.Data.Prepared, job.Options)
+}
+
+// A segment handed from one worker to another shows where it is at each
+// step, and the Observer hears of one start per trial.
+func TestHandedOverSegmentStartsOnce(t *testing.T) {
+	exec := &handedOver{t: t}
+	obs := &startCounter{started: map[string]int{}}
+	path := filepath.Join(t.TempDir(), "s.db")
+	if err := sweepRun(t.Context(), t, parseConfig(t, tinySweep), path, RunOptions{Executor: exec, Observer: obs}, func(r *Runner) { exec.r = r }); err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.started) == 0 {
+		t.Fatal("no trial started")
+	}
+	for id, n := range obs.started {
+		if n != 1 {
+			t.Errorf("trial %s: the Observer heard of %d starts, want 1", id, n)
+		}
+	}
+}

@@ -45,7 +45,7 @@ type RunningTrial struct {
 	Host   string `json:"host,omitempty"`
 	Kernel string `json:"kernel,omitempty"`
 	// Queued says the trial waits in a remote executor's queue: no
-	// worker has begun it yet.
+	// worker has begun it yet, or the last one gave it back.
 	Queued bool `json:"queued,omitempty"`
 }
 
